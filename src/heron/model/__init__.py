@@ -1,0 +1,37 @@
+"""Canonical types heron speaks everywhere (no I/O here)."""
+
+from heron.model.query import (
+    BUCKETS,
+    GROUP_BY_FIELDS,
+    Page,
+    SessionSummary,
+    StatsQuery,
+    StatsRow,
+    TimeRange,
+    TraceFilter,
+    TraceSummary,
+    UserSummary,
+)
+from heron.model.score import Score, ScoreSource
+from heron.model.span import Message, Span, SpanEvent, ToolCall, format_time, utc_from_unix_nano
+
+__all__ = [
+    "BUCKETS",
+    "GROUP_BY_FIELDS",
+    "Message",
+    "Page",
+    "Score",
+    "ScoreSource",
+    "SessionSummary",
+    "Span",
+    "SpanEvent",
+    "StatsQuery",
+    "StatsRow",
+    "TimeRange",
+    "ToolCall",
+    "TraceFilter",
+    "TraceSummary",
+    "UserSummary",
+    "format_time",
+    "utc_from_unix_nano",
+]
