@@ -1,0 +1,122 @@
+"""Ingest benchmark: drive a real ``heron serve`` through OTLP/HTTP protobuf.
+
+Realistic LLM traces (5 spans per trace, ~2 KB of prompt/completion text per LLM
+span). Reports accepted spans/s, end-to-end spans/s (accepted -> queryable),
+the server's peak RSS and disk bytes per span. Absolute figures on a shared
+machine are noisy: run twice and compare with benchmarks/README.md.
+
+    .venv/bin/python benchmarks/ingest.py --spans 200000 --clients 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from heron.testing.server import HeronServer
+from heron.testing.traffic import make_request, trace_specs
+
+SPANS_PER_TRACE = 5
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _dir_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _stored_spans(url: str) -> int:
+    body = httpx.get(f"{url}/api/v1/stats", params={"since": "30d"}, timeout=60).json()
+    # 2 LLM spans per 5-span trace: convert LLM requests back to spans.
+    return sum(int(r["requests"]) for r in body["rows"]) * SPANS_PER_TRACE // 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spans", type=int, default=200_000, help="spans to send in all")
+    parser.add_argument("--traces-per-request", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the data dir (for query.py)")
+    args = parser.parse_args()
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="heron-bench-")) / "data"
+    n_requests = max(1, args.spans // (SPANS_PER_TRACE * args.traces_per_request))
+    start_ns = int((datetime.now(UTC) - timedelta(hours=20)).timestamp() * 1e9)
+    print(f"building {n_requests} requests of {args.traces_per_request} traces ...", flush=True)
+    bodies = [
+        make_request(
+            list(trace_specs(args.traces_per_request, seed=i, start_ns=start_ns + i * 10**9,
+                             spacing_ns=5_000_000)),
+            seed=i,
+        ).SerializeToString()
+        for i in range(n_requests)
+    ]
+    total_spans = n_requests * args.traces_per_request * SPANS_PER_TRACE
+    mean_kib = sum(map(len, bodies)) / len(bodies) / 1024
+    print(f"{total_spans} spans, {mean_kib:.0f} KiB per request", flush=True)
+
+    server = HeronServer(data_dir, env={"HERON_LOG_LEVEL": "warning"}).start()
+    assert server.process is not None
+    retries = 0
+    lock = threading.Lock()
+    queue = list(range(n_requests))
+
+    def client() -> None:
+        nonlocal retries
+        with httpx.Client(timeout=60) as http:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    i = queue.pop()
+                while True:
+                    resp = http.post(f"{server.url}/v1/traces", content=bodies[i],
+                                     headers={"Content-Type": "application/x-protobuf"})
+                    if resp.status_code == 200:
+                        break
+                    if resp.status_code != 429:
+                        raise RuntimeError(f"{resp.status_code}: {resp.text}")
+                    with lock:
+                        retries += 1
+                    time.sleep(float(resp.headers.get("Retry-After", "1")))
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    accepted_s = time.perf_counter() - t0
+    while _stored_spans(server.url) < total_spans:
+        time.sleep(0.2)
+    e2e_s = time.perf_counter() - t0
+    rss = _peak_rss_mib(server.process.pid)
+    server.stop()
+    disk = _dir_bytes(data_dir / "telemetry")
+
+    print(f"accepted:    {total_spans / accepted_s:,.0f} spans/s ({accepted_s:.1f} s, "
+          f"{retries} 429 retries)")
+    print(f"end-to-end:  {total_spans / e2e_s:,.0f} spans/s ({e2e_s:.1f} s until queryable)")
+    print(f"peak RSS:    {rss:,.0f} MiB")
+    print(f"disk:        {disk / total_spans:,.0f} bytes/span (telemetry dir {disk / 2**20:,.0f} MiB)")
+    if not args.keep and args.data_dir is None:
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
+    else:
+        print(f"data kept in {data_dir}")
+
+
+if __name__ == "__main__":
+    main()

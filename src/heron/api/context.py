@@ -1,0 +1,67 @@
+"""What request handlers reach: the running components, and the caller's project."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import Request
+
+from heron.query import ProjectQueries
+
+if TYPE_CHECKING:
+    from heron.auth import Authenticator, Principal
+    from heron.config import Settings
+    from heron.protocols import TelemetryStore
+    from heron.store.meta import MetaStore
+
+__all__ = ["AppContext", "app_context", "authorizer", "principal_of", "queries_for"]
+
+Action = Literal["ingest", "read", "admin"]
+
+
+@dataclass
+class AppContext:
+    """The components a request can use; built by ``heron.app.create_app``."""
+
+    settings: Settings
+    store: TelemetryStore
+    meta: MetaStore
+    authenticator: Authenticator
+    extras: dict[str, Any] = field(default_factory=dict)
+    ready_checks: list[Callable[[], None]] = field(default_factory=list)
+
+
+def app_context(request: Request) -> AppContext:
+    """The AppContext stored on the app at start."""
+    ctx: AppContext = request.app.state.heron
+    return ctx
+
+
+def principal_of(request: Request) -> Principal:
+    """Authenticate the request's bearer key (or the local default when auth is off)."""
+    ctx = app_context(request)
+    return ctx.authenticator.authenticate(request.headers.get("authorization"))
+
+
+def authorizer(action: Action) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that authenticates and checks the role allows ``action``."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = principal_of(request)
+        app_context(request).authenticator.require(principal, action)
+        return principal
+
+    return dependency
+
+
+def queries_for(action: Action) -> Callable[[Request], Awaitable[ProjectQueries]]:
+    """A dependency giving reads/writes bound to the caller's project."""
+    check = authorizer(action)
+
+    async def dependency(request: Request) -> ProjectQueries:
+        principal = await check(request)
+        return ProjectQueries(app_context(request).store, principal.project_id)
+
+    return dependency

@@ -1,0 +1,133 @@
+"""The composition root: ``create_app(settings)`` wires every component of heron.
+
+Nothing else in heron constructs stores, the WAL or background workers; tests
+and the CLI come through here, so the wiring below is the map of the system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from prometheus_client import CollectorRegistry
+
+from heron import __version__
+from heron.api.context import AppContext, app_context
+from heron.api.errors import install_error_handlers
+from heron.api.health import health_router
+from heron.api.otlp import otlp_router
+from heron.api.rest import rest_router
+from heron.auth import Authenticator, check_bind_safety, decide_auth_required
+from heron.config import Settings
+from heron.ingest.flusher import Flusher
+from heron.ingest.grpc_server import start_grpc_server
+from heron.ingest.service import Ingestor
+from heron.ingest.wal import Wal
+from heron.normalize import Normalizer
+from heron.store import open_meta_store, open_telemetry_store
+
+__all__ = ["Components", "build_components", "create_app"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Components:
+    """Everything a running heron owns, in start order."""
+
+    settings: Settings
+    context: AppContext
+    wal: Wal
+    flusher: Flusher
+    ingestor: Ingestor
+    registry: CollectorRegistry
+    background: list[Callable[[], Any]] = field(default_factory=list)
+
+
+def build_components(settings: Settings) -> Components:
+    """Open stores and the WAL and wire the ingest pipeline (no threads started yet)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_telemetry_store(settings.resolved_store_url)
+    store.migrate()
+    meta = open_meta_store(settings.resolved_meta_url)
+    meta.migrate()
+    default_project = meta.ensure_project(settings.default_project)
+    auth_required = decide_auth_required(settings, meta)
+    check_bind_safety(settings.host, meta, auth_required=auth_required)
+    authenticator = Authenticator(
+        meta, auth_required=auth_required, default_project_id=default_project.id
+    )
+    normalizer = Normalizer(
+        prices_file=settings.prices_file,
+        context_windows_file=settings.context_windows_file,
+        capture_content=settings.capture_content,
+    )
+    wal = Wal.open(settings)
+    registry = CollectorRegistry(auto_describe=True)
+    context = AppContext(settings=settings, store=store, meta=meta, authenticator=authenticator)
+    flusher = Flusher(wal, normalizer.normalize, store, observers=[], settings=settings)
+    ingestor = Ingestor(wal, settings)
+    context.ready_checks.append(store.ping)
+    context.ready_checks.append(meta.ping)
+    context.ready_checks.append(wal.check_writable)
+    return Components(settings, context, wal, flusher, ingestor, registry)
+
+
+def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
+    """The FastAPI app of heron, with the ingest pipeline started by its lifespan."""
+    comp = components or build_components(settings)
+
+    async def resolve_project(request: Request) -> str:
+        ctx = app_context(request)
+        principal = ctx.authenticator.authenticate(request.headers.get("authorization"))
+        ctx.authenticator.require(principal, "ingest")
+        return principal.project_id
+
+    async def resolve_grpc_project(grpc_context: Any) -> str:
+        metadata = dict(grpc_context.invocation_metadata() or ())
+        principal = comp.context.authenticator.authenticate(metadata.get("authorization"))
+        comp.context.authenticator.require(principal, "ingest")
+        return principal.project_id
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        comp.flusher.start()
+        grpc_server = None
+        if settings.grpc_port:
+            grpc_server = await start_grpc_server(
+                comp.ingestor, settings.host, settings.grpc_port, resolve_grpc_project
+            )
+        log.info("heron_started", auth="on" if comp.context.authenticator.auth_required else "off")
+        try:
+            yield
+        finally:
+            if grpc_server is not None:
+                await grpc_server.stop(grace=2)
+            await asyncio.to_thread(comp.flusher.stop)
+            comp.wal.close()
+            comp.context.store.close()
+            comp.context.meta.close()
+
+    app = FastAPI(
+        title="heron",
+        version=__version__,
+        description="LLM observability: OTLP ingest, normalized LLM spans, REST API.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.heron = comp.context
+    app.state.components = comp
+    install_error_handlers(app)
+    app.include_router(health_router())
+    app.include_router(otlp_router(comp.ingestor, resolve_project))
+    app.include_router(rest_router())
+    return app
+
+

@@ -1,0 +1,1 @@
+"""heron command line."""
