@@ -1,0 +1,126 @@
+"""OpenInference (Arize Phoenix) conventions: ``openinference.span.kind``, ``llm.*``,
+``input.value``/``output.value``, ``user.id``/``session.id``/``tag.tags``/``metadata``,
+``llm.prompt_template.*`` and ``llm.cost.*``.
+
+``llm.token_count.prompt`` already includes cache reads and writes, which are
+reported apart as ``llm.token_count.prompt_details.{cache_read,cache_write}``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from heron.model import Span
+from heron.normalize import messages
+from heron.normalize.coerce import as_bool, as_float, as_int, as_str, as_str_list, first, loads_json
+from heron.normalize.conventions.genai import normalize_provider
+from heron.normalize.conventions.reading import Reading
+
+__all__ = ["read"]
+
+_KINDS = {
+    "LLM": "llm",
+    "EMBEDDING": "embedding",
+    "CHAIN": "chain",
+    "TOOL": "tool",
+    "AGENT": "agent",
+    "RETRIEVER": "retriever",
+    "RERANKER": "reranker",
+    "GUARDRAIL": "guardrail",
+    "EVALUATOR": "evaluator",
+}
+_OPERATIONS = {"llm": "chat", "embedding": "embeddings", "tool": "execute_tool"}
+FIRST_TOKEN_EVENT = "First Token Stream Event"  # noqa: S105 - an event name, not a secret
+
+
+def read(span: Span) -> Reading:
+    """What the OpenInference keys say about the span."""
+    a = span.attributes
+    kind_value = as_str(a.get("openinference.span.kind"))
+    kind = _KINDS.get(kind_value.upper()) if kind_value else None
+    params = loads_json(a.get("llm.invocation_parameters"))
+    params = params if isinstance(params, dict) else {}
+    request_model = as_str(first(a, "llm.request.model_name")) or as_str(params.get("model"))
+    model_name = as_str(a.get("llm.model_name"))
+    response_model = as_str(a.get("llm.response.model_name"))
+    if response_model is None and model_name is not None and model_name != request_model:
+        # llm.model_name is the response's model when the library saw a response,
+        # the requested one otherwise (errors): only a different name is a response.
+        response_model = model_name
+    if request_model is None:
+        request_model = model_name
+    streaming = as_bool(params.get("stream"))
+    if any(event["name"] == FIRST_TOKEN_EVENT for event in span.events):
+        streaming = True
+    cost, note = _reported_cost(a)
+    return Reading(
+        kind=kind,
+        provider=normalize_provider(first(a, "llm.provider", "llm.system")),
+        operation=_operation(kind, a),
+        request_model=request_model,
+        response_model=response_model,
+        streaming=streaming,
+        input_tokens=as_int(a.get("llm.token_count.prompt")),
+        cached_input_tokens=as_int(a.get("llm.token_count.prompt_details.cache_read")),
+        cache_write_input_tokens=as_int(a.get("llm.token_count.prompt_details.cache_write")),
+        output_tokens=as_int(a.get("llm.token_count.completion")),
+        reasoning_tokens=as_int(a.get("llm.token_count.completion_details.reasoning")),
+        total_tokens=as_int(a.get("llm.token_count.total")),
+        finish_reasons_raw=as_str_list(a.get("llm.finish_reason")),
+        input_messages=messages.from_openinference(a, "llm.input_messages."),
+        output_messages=messages.from_openinference(a, "llm.output_messages."),
+        user_id=as_str(a.get("user.id")),
+        session_id=as_str(a.get("session.id")),
+        tags=as_str_list(a.get("tag.tags")),
+        metadata=_metadata(a.get("metadata")),
+        prompt_template=as_str(a.get("llm.prompt_template.template")),
+        prompt_template_version=as_str(a.get("llm.prompt_template.version")),
+        prompt_template_variables=_variables(a.get("llm.prompt_template.variables")),
+        input_value=as_str(a.get("input.value")),
+        output_value=as_str(a.get("output.value")),
+        cost_usd=cost,
+        cost_note=note,
+    )
+
+
+def _operation(kind: str | None, a: dict[str, Any]) -> str | None:
+    if kind == "llm" and any(key.startswith("llm.prompts.") for key in a):
+        return "text_completion"
+    return _OPERATIONS.get(kind) if kind else None
+
+
+def _metadata(value: Any) -> dict[str, Any] | None:
+    parsed = loads_json(value)
+    if isinstance(parsed, dict):
+        return parsed
+    return {"metadata": value} if value is not None else None
+
+
+def _variables(value: Any) -> dict[str, Any] | None:
+    parsed = loads_json(value)
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _reported_cost(a: dict[str, Any]) -> tuple[Decimal | None, str | None]:
+    total = as_float(a.get("llm.cost.total"))
+    if total is not None:
+        return _decimal(total), "cost as reported by OpenInference (llm.cost.total)"
+    parts = [
+        value
+        for key in ("llm.cost.prompt", "llm.cost.completion")
+        if (value := as_float(a.get(key))) is not None
+    ]
+    if parts:
+        return (
+            _decimal(sum(parts)),
+            "cost as reported by OpenInference (llm.cost.prompt + llm.cost.completion)",
+        )
+    return None, None
+
+
+def _decimal(value: float) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value >= 0 else None
+    except InvalidOperation:
+        return None

@@ -1,0 +1,177 @@
+"""Trace-level context: inheritance from ancestors and duplicate LLM spans.
+
+Spans of one trace arrive in several batches and in any order. A bounded LRU (by
+trace) remembers, for every recent span, its parent and what it carried itself
+(user, session, tags, prompt template; model call facts for LLM spans), so that:
+
+- a descendant without user/session/tags/template takes the nearest ancestor's
+  (the template fields travel together), whether that ancestor came in this batch
+  or an earlier one;
+- an LLM span nested directly inside another LLM span of the same provider and
+  model family, overlapping it in time, is marked ``duplicate_of`` the outer one
+  (e.g. the anthropic SDK's own span inside an instrumentation library's span),
+  so tokens and cost count once while both stay visible.
+
+Only a span's OWN values are remembered, never inherited ones, so the result of
+a batch does not depend on the order of spans inside it. Whatever arrives later
+than its descendants is resolved again by the store at read time.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from heron.model import Span
+
+__all__ = ["TraceContext", "model_family"]
+
+_DATE_SUFFIX = re.compile(r"([-@]\d{8}|-\d{4}-\d{2}-\d{2}|-latest|-v\d+(:\d+)?)$")
+_MAX_DEPTH = 10_000
+
+
+def model_family(model: str) -> str:
+    """A model name without provider prefix and dated-snapshot suffix, lower-case."""
+    name = model.strip().lower().rsplit("/", 1)[-1]
+    while True:
+        stripped = _DATE_SUFFIX.sub("", name)
+        if stripped == name:
+            return name
+        name = stripped
+
+
+@dataclass(frozen=True, slots=True)
+class _LlmCall:
+    provider: str | None
+    families: tuple[str, ...]
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Own:
+    """What one span carried itself (never what it inherited)."""
+
+    parent: str | None
+    user_id: str | None
+    session_id: str | None
+    tags: tuple[str, ...]
+    template: tuple[str | None, str | None, dict[str, Any], str | None] | None
+    llm: _LlmCall | None
+
+
+def _own(span: Span) -> _Own:
+    has_template = span.prompt_template is not None or span.prompt_template_hash is not None
+    llm = None
+    if span.is_llm:
+        families = tuple(
+            sorted({model_family(m) for m in (span.request_model, span.response_model) if m})
+        )
+        llm = _LlmCall(span.provider, families, span.start_time, span.end_time)
+    return _Own(
+        parent=span.parent_span_id,
+        user_id=span.user_id,
+        session_id=span.session_id,
+        tags=tuple(span.tags),
+        template=(
+            span.prompt_template,
+            span.prompt_template_version,
+            dict(span.prompt_template_variables),
+            span.prompt_template_hash,
+        )
+        if has_template
+        else None,
+        llm=llm,
+    )
+
+
+class TraceContext:
+    """Resolves inheritance and duplicates over batches, remembering recent traces."""
+
+    def __init__(self, max_traces: int = 100_000, max_spans_per_trace: int = 10_000) -> None:
+        self._max_traces = max(1, max_traces)
+        self._max_spans = max(1, max_spans_per_trace)
+        self._traces: OrderedDict[tuple[str, str], dict[str, _Own]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._traces)
+
+    def resolve(self, spans: Sequence[Span]) -> None:
+        """Fill inherited fields and ``duplicate_of`` on ``spans`` in place."""
+        with self._lock:
+            own = [(span, _own(span)) for span in spans]
+            for span, snapshot in own:
+                self._remember(span, snapshot)
+            for span, snapshot in own:
+                known = self._traces.get((span.project_id, span.trace_id), {})
+                self._inherit(span, snapshot, known)
+                self._mark_duplicate(span, snapshot, known)
+
+    def _remember(self, span: Span, snapshot: _Own) -> None:
+        key = (span.project_id, span.trace_id)
+        trace = self._traces.get(key)
+        if trace is None:
+            trace = self._traces[key] = {}
+            while len(self._traces) > self._max_traces:
+                self._traces.popitem(last=False)
+        else:
+            self._traces.move_to_end(key)
+        if span.span_id in trace or len(trace) < self._max_spans:
+            trace[span.span_id] = snapshot
+
+    @staticmethod
+    def _ancestors(snapshot: _Own, known: dict[str, _Own]) -> Iterator[_Own]:
+        seen: set[str] = set()
+        parent = snapshot.parent
+        while parent and parent not in seen and len(seen) < _MAX_DEPTH:
+            seen.add(parent)
+            ancestor = known.get(parent)
+            if ancestor is None:
+                return
+            yield ancestor
+            parent = ancestor.parent
+
+    def _inherit(self, span: Span, snapshot: _Own, known: dict[str, _Own]) -> None:
+        for ancestor in self._ancestors(snapshot, known):
+            if span.user_id is None and ancestor.user_id is not None:
+                span.user_id = ancestor.user_id
+            if span.session_id is None and ancestor.session_id is not None:
+                span.session_id = ancestor.session_id
+            if not span.tags and ancestor.tags:
+                span.tags = list(ancestor.tags)
+            if (
+                span.prompt_template is None
+                and span.prompt_template_hash is None
+                and ancestor.template is not None
+            ):
+                template, version, variables, digest = ancestor.template
+                span.prompt_template = template
+                span.prompt_template_version = version
+                span.prompt_template_variables = dict(variables)
+                span.prompt_template_hash = digest
+
+    @staticmethod
+    def _mark_duplicate(span: Span, snapshot: _Own, known: dict[str, _Own]) -> None:
+        inner = snapshot.llm
+        if inner is None or snapshot.parent is None:
+            return
+        parent = known.get(snapshot.parent)
+        outer = parent.llm if parent is not None else None
+        if outer is None:
+            return
+        if inner.provider and outer.provider and inner.provider != outer.provider:
+            return
+        same_family = any(
+            a == b or a.startswith(b) or b.startswith(a)
+            for a in inner.families
+            for b in outer.families
+        )
+        overlaps = inner.start <= outer.end and outer.start <= inner.end
+        if same_family and overlaps:
+            span.duplicate_of = snapshot.parent
