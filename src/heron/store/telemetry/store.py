@@ -1,0 +1,398 @@
+"""``ClickHouseTelemetryStore``: heron's telemetry store on chDB or a ClickHouse server.
+
+Exactly-once without transactions
+---------------------------------
+Spans live in one wide ``ReplacingMergeTree`` whose sorting key ends with
+``(trace_id, span_id)``, so a span inserted twice collapses to one row when
+parts merge. Two layers make a replay invisible before that merge happens:
+
+1. at insert, the WAL flusher's ``dedup_token`` is passed as
+   ``insert_deduplication_token``; with ``non_replicated_deduplication_window``
+   (``replicated_deduplication_window`` on a cluster) the engine drops a block
+   it has already seen under that token, so a replayed batch is not stored;
+2. at read, every query reads ``FINAL``, which merges duplicate keys on the
+   fly; this also covers a batch replayed without a token or regrouped
+   differently, and a span sent twice by the client.
+
+``FINAL`` was measured against ``LIMIT 1 BY`` and no dedup (100k spans on
+chDB in 10 unmerged parts, per-model p50/p95/p99): no dedup 12 ms, ``LIMIT 1
+BY`` 28 ms, ``FINAL`` 47 ms (41 ms with
+``do_not_merge_across_partitions_select_final``), and ``FINAL`` 12 ms once
+the background merges have run, i.e. its cost only applies to recent,
+not-yet-merged parts, while ``LIMIT 1 BY`` keeps a hash set of every key in
+the range forever and must be written into every query. So reads use
+``FINAL``.
+
+Lookups by id
+-------------
+The sorting key starts with ``(project_id, toStartOfHour(start_time))`` so
+ranges and aggregates prune by time; ``trace_id`` and ``span_id`` have
+``bloom_filter`` skip indexes (0.1 % false positives, one per granule) so
+``get_trace`` and ``get_span`` read a few granules instead of the project.
+
+Retention seam
+--------------
+Both tables carry ``retention_days`` (0 = keep forever) and a row-level
+``TTL start_time + retention_days WHERE retention_days > 0``; the value is
+taken from ``retention_days_for(project_id)`` at insert time.
+
+Verified against chDB only
+--------------------------
+The test suite runs on embedded chDB. For a ClickHouse server the URL parsing
+and the exact DDL generated with and without ``?cluster=`` are unit-tested, but
+the cluster DDL (``ON CLUSTER``, ``Replicated*MergeTree`` paths, the
+``Distributed`` table) and the settings sent to a server
+(``distributed_foreground_insert``) have not been run against a server.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import clickhouse_connect
+from clickhouse_connect.driver.exceptions import Error as DriverError
+
+from heron.errors import HeronError, QueryError, StoreError
+from heron.model import (
+    Page,
+    Score,
+    SessionSummary,
+    Span,
+    StatsQuery,
+    StatsRow,
+    TimeRange,
+    TraceFilter,
+    TraceSummary,
+    UserSummary,
+)
+from heron.store.telemetry import activity, migrations, stats, traces
+from heron.store.telemetry.cursor import decode_cursor, encode_cursor
+from heron.store.telemetry.inheritance import inherit_trace_fields
+from heron.store.telemetry.location import StoreLocation, parse_store_url, quote_identifier
+from heron.store.telemetry.rows import SPAN_COLUMNS, span_from_row, span_to_row
+from heron.store.telemetry.scoring import ScoreWriter
+
+__all__ = ["MAX_PAGE_SIZE", "ClickHouseTelemetryStore", "open_telemetry_store"]
+
+MAX_PAGE_SIZE = 1000
+# Duplicate keys never span partitions (spans: the partition is a function of the sorting
+# key; scores: one partition), so FINAL may merge each partition on its own, in parallel.
+_READ_SETTINGS = {"do_not_merge_across_partitions_select_final": 1}
+_SESSION_TRACE_LIMIT = 10_000
+# Columns of a full span read: every Span field.
+_SPAN_SELECT = ", ".join(c for c in SPAN_COLUMNS if c in Span.__dataclass_fields__)
+
+
+def open_telemetry_store(url: str, *, database: str | None = None) -> ClickHouseTelemetryStore:
+    """Connect to the store at ``url`` (``chdb:///dir`` or ``http(s)://...``); call ``migrate``."""
+    return ClickHouseTelemetryStore(parse_store_url(url, database=database))
+
+
+class ClickHouseTelemetryStore:
+    """The ``heron.protocols.TelemetryStore`` on ClickHouse SQL (chDB or a server)."""
+
+    def __init__(
+        self,
+        location: StoreLocation,
+        *,
+        retention_days_for: Callable[[str], int] | None = None,
+    ) -> None:
+        self.location = location
+        self._retention_days_for = retention_days_for or (lambda _project: 0)
+        db = quote_identifier(location.database, "database")
+        self.spans_table = f"{db}.spans"
+        self.scores_table = f"{db}.scores"
+        # chDB runs queries on one in-process handle; serialize them. A server client
+        # (no session id) takes concurrent queries.
+        self._lock: threading.Lock | None = threading.Lock() if location.kind == "chdb" else None
+        self._insert_settings: dict[str, Any] = (
+            {"distributed_foreground_insert": 1} if location.cluster else {}
+        )
+        try:
+            self._client = clickhouse_connect.get_client(**location.client_kwargs())
+        except (DriverError, OSError, RuntimeError, ImportError) as exc:
+            raise StoreError(
+                f"cannot open the telemetry store at {location.display}: {exc}. "
+                + _connect_hint(location)
+            ) from exc
+        self._scores = ScoreWriter(self)
+
+    # -- plumbing ------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            yield
+        except HeronError:
+            raise
+        except (DriverError, OSError, RuntimeError) as exc:
+            raise StoreError(
+                f"telemetry store failed to {what} on {self.location.display}: {exc}. "
+                "If a table is missing run `heron migrate`; otherwise check the store "
+                "is reachable and has disk space"
+            ) from exc
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def query_rows(
+        self, sql: str, params: dict[str, Any], what: str
+    ) -> tuple[list[str], list[Sequence[Any]]]:
+        """Run one SELECT; (column names, rows). Used by this package's query modules."""
+        with self._guard(what):
+            result = self._client.query(sql, parameters=params, settings=_READ_SETTINGS)
+            return list(result.column_names), list(result.result_rows)
+
+    def command(self, sql: str, params: dict[str, Any] | None = None, what: str = "") -> None:
+        """Run one statement that returns no rows."""
+        with self._guard(what or "run a statement"):
+            self._client.command(sql, parameters=params or None)
+
+    def insert_rows(
+        self,
+        table: str,
+        rows: Sequence[Sequence[Any]],
+        columns: Sequence[str],
+        token: str | None,
+        what: str,
+    ) -> None:
+        """Insert ``rows`` column-named, in one block-oriented insert."""
+        settings = dict(self._insert_settings)
+        if token:
+            settings["insert_deduplication_token"] = token
+        with self._guard(what):
+            self._client.insert(table, rows, column_names=list(columns), settings=settings)
+
+    def retention_days(self, project_id: str) -> int:
+        """Days rows of ``project_id`` are kept (0 = forever), stamped on each row."""
+        return self._retention_days_for(project_id)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Create the database and apply pending numbered migrations, in order."""
+        loc = self.location
+        self.command(migrations.create_database_sql(loc), what="create the database")
+        self.command(migrations.migrations_table_sql(loc), what="create schema_migrations")
+        db = quote_identifier(loc.database, "database")
+        _, rows = self.query_rows(
+            f"SELECT version, checksum FROM {db}.schema_migrations", {}, "read migrations"
+        )
+        applied = {int(version): checksum for version, checksum in rows}
+        for migration in migrations.load_migrations():
+            if migration.version in applied:
+                if applied[migration.version] != migration.checksum:
+                    raise StoreError(
+                        f"telemetry migration {migration.version:04d}_{migration.name} was "
+                        f"edited after it was applied to {loc.display}; never edit an applied "
+                        "migration, add a new numbered file instead"
+                    )
+                continue
+            for statement in migrations.render(migration, loc):
+                self.command(statement, what=f"apply migration {migration.version:04d}")
+            self.insert_rows(
+                f"{db}.schema_migrations",
+                [[migration.version, migration.name, migration.checksum]],
+                ["version", "name", "checksum"],
+                None,
+                "record a migration",
+            )
+
+    def ping(self) -> None:
+        """Raise ``StoreError`` when the store cannot answer ``SELECT 1``."""
+        self.query_rows("SELECT 1", {}, "answer a ping")
+
+    def close(self) -> None:
+        """Release the connection (chDB's engine stays up for other clients)."""
+        with self._guard("close"):
+            self._client.close()
+
+    # -- writes --------------------------------------------------------------------
+
+    def insert_spans(self, spans: Sequence[Span], *, dedup_token: str | None = None) -> None:
+        """Insert ``spans`` in one insert; a replay (same token or same ids) is a no-op."""
+        if not spans:
+            return
+        retention: dict[str, int] = {}
+        rows = []
+        for span in spans:
+            if span.project_id not in retention:
+                retention[span.project_id] = self.retention_days(span.project_id)
+            rows.append(span_to_row(span, retention[span.project_id]))
+        self.insert_rows(self.spans_table, rows, SPAN_COLUMNS, dedup_token, "insert spans")
+
+    def insert_scores(self, scores: Sequence[Score]) -> None:
+        """Insert scores with copies of their span's fields; one row per score_id."""
+        self._scores.insert(scores)
+
+    def delete_project_data(self, project_id: str) -> None:
+        """Delete every span and score of ``project_id`` (synchronous mutation)."""
+        on_cluster = migrations.template_vars(self.location)["on_cluster"]
+        local = migrations.template_vars(self.location)["local"]
+        for table in (self.spans_table, self.scores_table):
+            with self._guard(f"delete project data from {table}"):
+                self._client.command(
+                    f"ALTER TABLE {table}{local} {on_cluster} "
+                    "DELETE WHERE project_id = {p:String}",
+                    parameters={"p": project_id},
+                    settings={"mutations_sync": 2},
+                )
+
+    # -- reads ---------------------------------------------------------------------
+
+    def count_spans(self, project_id: str) -> int:
+        """Distinct spans stored for ``project_id``."""
+        _, rows = self.query_rows(
+            f"SELECT count() FROM {self.spans_table} FINAL WHERE project_id = {{p:String}}",
+            {"p": project_id},
+            "count spans",
+        )
+        return int(rows[0][0])
+
+    def get_trace(self, project_id: str, trace_id: str) -> list[Span]:
+        """Every span of the trace by start time, with trace-level fields inherited."""
+        names, rows = self.query_rows(
+            f"SELECT {_SPAN_SELECT} FROM {self.spans_table} FINAL "
+            "WHERE project_id = {p:String} AND trace_id = {t:String} "
+            "ORDER BY start_time, span_id",
+            {"p": project_id, "t": trace_id},
+            "read a trace",
+        )
+        spans = [span_from_row(names, row) for row in rows]
+        inherit_trace_fields(spans)
+        return spans
+
+    def get_span(self, project_id: str, span_id: str) -> Span | None:
+        """One span by id (with inherited trace-level fields), or None."""
+        names, rows = self.query_rows(
+            f"SELECT {_SPAN_SELECT} FROM {self.spans_table} FINAL "
+            "WHERE project_id = {p:String} AND span_id = {s:String} "
+            "ORDER BY start_time LIMIT 1",
+            {"p": project_id, "s": span_id},
+            "read a span",
+        )
+        if not rows:
+            return None
+        span = span_from_row(names, rows[0])
+        if span.parent_span_id is None:
+            return span
+        # Only a descendant can inherit; resolving needs its ancestors, i.e. the trace.
+        for candidate in self.get_trace(project_id, span.trace_id):
+            if candidate.span_id == span_id:
+                return candidate
+        return span
+
+    def list_traces(
+        self, project_id: str, flt: TraceFilter, *, cursor: str | None, limit: int
+    ) -> Page[TraceSummary]:
+        """Traces whose root started in the range, newest first, one page."""
+        _check_limit(limit)
+        _check_range(flt.time)
+        after = decode_cursor(cursor) if cursor else None
+        items = self._summaries(project_id, flt, ascending=False, after=after, limit=limit + 1)
+        return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
+
+    def get_session(self, project_id: str, session_id: str, time: TimeRange) -> list[TraceSummary]:
+        """The traces of one session in the range, oldest first."""
+        _check_range(time)
+        flt = TraceFilter(time=time, session_id=session_id)
+        return self._summaries(
+            project_id, flt, ascending=True, after=None, limit=_SESSION_TRACE_LIMIT
+        )
+
+    def _summaries(
+        self,
+        project_id: str,
+        flt: TraceFilter,
+        *,
+        ascending: bool,
+        after: Any,
+        limit: int,
+    ) -> list[TraceSummary]:
+        sql, params = traces.summaries_sql(
+            self.spans_table, project_id, flt, ascending=ascending, after=after, limit=limit
+        )
+        _, rows = self.query_rows(sql, params, "list traces")
+        if not rows:
+            return []
+        roots = [(row[0], row[2], row[1]) for row in rows]
+        sql, params = traces.root_details_sql(self.spans_table, project_id, roots)
+        _, detail_rows = self.query_rows(sql, params, "read root spans")
+        details = {(r[0], r[1]): traces.RootDetail(r[2], r[3], r[4], r[5]) for r in detail_rows}
+        evals = self._scores.trace_averages(project_id, [row[0] for row in rows])
+        return [
+            traces.build_summary(row, details.get((row[0], row[2])), evals.get(row[0]))
+            for row in rows
+        ]
+
+    def list_sessions(
+        self, project_id: str, time: TimeRange, *, cursor: str | None, limit: int
+    ) -> Page[SessionSummary]:
+        """Sessions with activity in the range, most recently active first."""
+        _check_limit(limit)
+        _check_range(time)
+        after = decode_cursor(cursor) if cursor else None
+        sql, params = activity.sessions_sql(self.spans_table, project_id, time, after, limit + 1)
+        _, rows = self.query_rows(sql, params, "list sessions")
+        items = [activity.build_session(row) for row in rows]
+        return _paged(items, limit, lambda s: encode_cursor(s.last_seen, s.session_id))
+
+    def list_users(
+        self, project_id: str, time: TimeRange, *, cursor: str | None, limit: int
+    ) -> Page[UserSummary]:
+        """Users with activity in the range, by last seen."""
+        _check_limit(limit)
+        _check_range(time)
+        after = decode_cursor(cursor) if cursor else None
+        sql, params = activity.users_sql(self.spans_table, project_id, time, after, limit + 1)
+        _, rows = self.query_rows(sql, params, "list users")
+        items = [activity.build_user(row) for row in rows]
+        return _paged(items, limit, lambda u: encode_cursor(u.last_seen, u.user_id))
+
+    def stats(self, project_id: str, query: StatsQuery) -> list[StatsRow]:
+        """Aggregates over LLM calls of the range, grouped as ``query`` asks."""
+        sql, params = stats.spans_sql(self.spans_table, project_id, query)
+        _, span_rows = self.query_rows(sql, params, "aggregate spans")
+        sql, params = stats.scores_sql(self.scores_table, project_id, query)
+        _, score_rows = self.query_rows(sql, params, "aggregate scores")
+        return stats.merge_rows(query, span_rows, score_rows)
+
+    def list_scores(
+        self, project_id: str, *, trace_id: str | None = None, span_id: str | None = None
+    ) -> list[Score]:
+        """Scores of a trace and/or span, oldest first."""
+        return self._scores.list(project_id, trace_id=trace_id, span_id=span_id)
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise QueryError(f"limit={limit} is out of range; use 1..{MAX_PAGE_SIZE}")
+
+
+def _check_range(time: TimeRange) -> None:
+    if time.end <= time.start:
+        raise QueryError(
+            f"time range ends ({time.end}) at or before it starts ({time.start}); swap the bounds"
+        )
+
+
+def _paged(items: list[Any], limit: int, cursor_of: Callable[[Any], str]) -> Page[Any]:
+    if len(items) <= limit:
+        return Page(items=items)
+    page = items[:limit]
+    return Page(items=page, next_cursor=cursor_of(page[-1]))
+
+
+def _connect_hint(location: StoreLocation) -> str:
+    if location.kind == "chdb":
+        return (
+            "chDB opens one directory per process and one process per directory: stop the "
+            "other heron process using it, or use the same HERON_STORE_URL everywhere in this "
+            "process"
+        )
+    return "check host, port, user and password in HERON_STORE_URL and that the server is up"

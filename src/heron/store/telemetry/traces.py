@@ -1,0 +1,198 @@
+"""Trace summaries: one row per trace whose root span started in the range.
+
+The root is the earliest span with no parent, or whose parent is not in the
+stored trace (an upstream service that does not export to heron). To tell a
+root from a child whose parent started just before the range, the spans of
+candidate traces are read ``TRACE_WINDOW`` beyond both ends of the range:
+traces longer than that are summarized from the spans inside the widened
+window only.
+
+A filter on a span field matches a trace if ANY of its spans matches (a trace
+whose LLM span used model X matches ``model=X``). Token and cost totals skip
+spans with ``duplicate_of`` set; ``cost_usd`` is None when no span had a cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from heron.model import TimeRange, TraceFilter, TraceSummary
+from heron.store.telemetry.rows import to_utc
+from heron.store.telemetry.sql import LLM_KINDS_SQL, NOT_DUPLICATE_SQL, Params
+
+__all__ = ["TRACE_WINDOW", "RootDetail", "build_summary", "root_details_sql", "summaries_sql"]
+
+TRACE_WINDOW = timedelta(hours=1)
+
+# Filters that match when any span of the trace has this exact column value.
+_EQUALITY_FILTERS = (
+    "model",
+    "provider",
+    "user_id",
+    "session_id",
+    "prompt_template_hash",
+    "service_name",
+)
+_SEARCH_COLUMNS = ("input_value", "output_value", "input_messages", "output_messages")
+
+
+def summaries_sql(
+    spans: str,
+    project_id: str,
+    flt: TraceFilter,
+    *,
+    ascending: bool,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> tuple[str, dict[str, Any]]:
+    """SQL for up to ``limit`` trace aggregates in root start order, after ``after``."""
+    p = Params()
+    project = p.text(project_id)
+    widened = TimeRange(flt.time.start - TRACE_WINDOW, flt.time.end + TRACE_WINDOW)
+    having = _having(p, flt)
+    outer = [p.in_range("start_time", flt.time)]
+    if after is not None:
+        op = ">" if ascending else "<"
+        outer.append(f"(start_time, trace_id) {op} ({p.time(after[0])}, {p.text(after[1])})")
+    if flt.min_duration_ms is not None:
+        outer.append(f"duration_ms >= {p.add(float(flt.min_duration_ms), 'Float64')}")
+    direction = "ASC" if ascending else "DESC"
+    sql = f"""
+SELECT trace_id, root.1 AS start_time, root.2 AS root_span_id,
+       (toUnixTimestamp64Micro(max_end) - toUnixTimestamp64Micro(root.1)) / 1000.0 AS duration_ms,
+       span_count, llm_calls, t_total_tokens, t_input_tokens, t_output_tokens, cost, cost_n,
+       has_error, t_user_id, t_session_id, t_service_name, models, t_tags
+FROM (
+    SELECT trace_id,
+           groupArray((start_time, span_id, ifNull(parent_span_id, ''))) AS sp,
+           arrayMap(x -> x.2, sp) AS ids,
+           arrayFilter(x -> x.3 = '' OR NOT has(ids, x.3), sp) AS roots,
+           if(empty(roots), arraySort(sp)[1], arraySort(roots)[1]) AS root,
+           count() AS span_count,
+           countIf({LLM_KINDS_SQL} AND {NOT_DUPLICATE_SQL}) AS llm_calls,
+           sumIf(total_tokens, {NOT_DUPLICATE_SQL}) AS t_total_tokens,
+           sumIf(input_tokens, {NOT_DUPLICATE_SQL}) AS t_input_tokens,
+           sumIf(output_tokens, {NOT_DUPLICATE_SQL}) AS t_output_tokens,
+           sumIf(cost_usd, {NOT_DUPLICATE_SQL}) AS cost,
+           countIf(cost_usd IS NOT NULL AND {NOT_DUPLICATE_SQL}) AS cost_n,
+           max(end_time) AS max_end,
+           max(status = 'error') AS has_error,
+           argMinIf(user_id, start_time, user_id IS NOT NULL) AS t_user_id,
+           argMinIf(session_id, start_time, session_id IS NOT NULL) AS t_session_id,
+           argMinIf(service_name, start_time, service_name IS NOT NULL) AS t_service_name,
+           arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS models,
+           arraySort(groupUniqArrayArray(tags)) AS t_tags
+    FROM {spans} FINAL
+    WHERE project_id = {project} AND {p.in_range("start_time", widened)}
+      AND trace_id IN (
+          SELECT trace_id FROM {spans}
+          WHERE project_id = {project} AND {p.in_range("start_time", flt.time)})
+    GROUP BY trace_id
+    {"HAVING " + " AND ".join(having) if having else ""}
+)
+WHERE {" AND ".join(outer)}
+ORDER BY start_time {direction}, trace_id {direction}
+LIMIT {p.add(limit, "UInt32")}
+"""
+    return sql, p.values
+
+
+def _having(p: Params, flt: TraceFilter) -> list[str]:
+    conditions: list[str] = []
+    for name in _EQUALITY_FILTERS:
+        value = getattr(flt, name)
+        if value is not None:
+            conditions.append(f"countIf({name} = {p.text(value)}) > 0")
+    if flt.tag is not None:
+        conditions.append(f"countIf(has(tags, {p.text(flt.tag)})) > 0")
+    if flt.q:
+        q = p.text(flt.q)
+        hits = " OR ".join(
+            f"positionCaseInsensitiveUTF8(ifNull({column}, ''), {q}) > 0"
+            if column.endswith("_value")
+            else f"positionCaseInsensitiveUTF8({column}, {q}) > 0"
+            for column in _SEARCH_COLUMNS
+        )
+        conditions.append(f"countIf({hits}) > 0")
+    if flt.status == "error":
+        conditions.append("max(status = 'error') = 1")
+    elif flt.status == "ok":
+        conditions.append("max(status = 'error') = 0")
+    return conditions
+
+
+@dataclass(frozen=True, slots=True)
+class RootDetail:
+    """The root span's own text fields, read only for the traces of one page."""
+
+    name: str
+    service_name: str | None
+    input_preview: str
+    output_preview: str
+
+
+def root_details_sql(
+    spans: str, project_id: str, roots: Sequence[tuple[str, str, datetime]]
+) -> tuple[str, dict[str, Any]]:
+    """SQL for the root span details of ``roots`` (trace_id, span_id, start_time)."""
+    p = Params()
+    starts = [start for _, _, start in roots]
+    sql = f"""
+SELECT trace_id, span_id, name, service_name, input_preview, output_preview
+FROM {spans} FINAL
+WHERE project_id = {p.text(project_id)}
+  AND start_time >= {p.time(min(starts))} AND start_time <= {p.time(max(starts))}
+  AND trace_id IN {p.add([t for t, _, _ in roots], "Array(String)")}
+  AND span_id IN {p.add([s for _, s, _ in roots], "Array(String)")}
+"""
+    return sql, p.values
+
+
+def build_summary(
+    row: Sequence[Any], detail: RootDetail | None, eval_score: float | None
+) -> TraceSummary:
+    """A ``TraceSummary`` from one row of ``summaries_sql`` plus its root's details."""
+    (
+        trace_id,
+        start,
+        root_span_id,
+        duration_ms,
+        span_count,
+        llm_calls,
+        total_tokens,
+        input_tokens,
+        output_tokens,
+        cost,
+        cost_n,
+        has_error,
+        user_id,
+        session_id,
+        service_name,
+        models,
+        tags,
+    ) = row
+    return TraceSummary(
+        trace_id=trace_id,
+        root_span_id=root_span_id or None,
+        name=detail.name if detail else "",
+        start_time=to_utc(start),
+        duration_ms=float(duration_ms),
+        span_count=int(span_count),
+        llm_call_count=int(llm_calls),
+        total_tokens=int(total_tokens),
+        input_tokens=int(input_tokens),
+        output_tokens=int(output_tokens),
+        cost_usd=float(cost) if cost_n else None,
+        error=bool(has_error),
+        user_id=user_id,
+        session_id=session_id,
+        service_name=(detail.service_name if detail and detail.service_name else service_name),
+        models=list(models),
+        tags=list(tags),
+        input_preview=detail.input_preview or None if detail else None,
+        output_preview=detail.output_preview or None if detail else None,
+        eval_score=eval_score,
+    )

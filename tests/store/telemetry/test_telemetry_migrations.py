@@ -1,0 +1,131 @@
+"""Numbered SQL migrations: rendering for chDB, a server and a cluster; applying them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from heron.errors import StoreError
+from heron.store.telemetry import ClickHouseTelemetryStore, parse_store_url
+from heron.store.telemetry.migrations import (
+    create_database_sql,
+    load_migrations,
+    migrations_table_sql,
+    render,
+)
+
+CLUSTER = parse_store_url("https://u:p@ch:8443/obs?cluster=prod")
+SINGLE = parse_store_url("http://ch:8123/obs")
+
+
+def _all(location: object) -> list[str]:
+    return [s for m in load_migrations() for s in render(m, location)]  # type: ignore[arg-type]
+
+
+def test_migrations_are_numbered_in_order() -> None:
+    migrations = load_migrations()
+    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+    assert [m.name for m in migrations][:2] == ["spans", "scores"]
+
+
+def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
+    statements = _all(CLUSTER)
+    assert len(statements) == 4
+    spans_local, spans_dist, scores_local, scores_dist = statements
+    assert (
+        spans_local.splitlines()[0]
+        == "CREATE TABLE IF NOT EXISTS `obs`.spans_local ON CLUSTER `prod`"
+    )
+    assert (
+        "ENGINE = ReplicatedReplacingMergeTree("
+        "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}', inserted_at)"
+    ) in spans_local.splitlines()
+    assert "ORDER BY (project_id, toStartOfHour(start_time), trace_id, span_id)" in spans_local
+    assert "SETTINGS replicated_deduplication_window = 10000" in spans_local.splitlines()
+    assert spans_dist == (
+        "CREATE TABLE IF NOT EXISTS `obs`.spans ON CLUSTER `prod` AS `obs`.spans_local\n"
+        "ENGINE = Distributed('prod', 'obs', 'spans_local', cityHash64(project_id, trace_id))"
+    )
+    assert scores_local.splitlines()[0] == (
+        "CREATE TABLE IF NOT EXISTS `obs`.scores_local ON CLUSTER `prod`"
+    )
+    assert scores_dist == (
+        "CREATE TABLE IF NOT EXISTS `obs`.scores ON CLUSTER `prod` AS `obs`.scores_local\n"
+        "ENGINE = Distributed('prod', 'obs', 'scores_local', cityHash64(project_id, trace_id))"
+    )
+    assert create_database_sql(CLUSTER) == "CREATE DATABASE IF NOT EXISTS `obs` ON CLUSTER `prod`"
+    assert migrations_table_sql(CLUSTER) == (
+        "CREATE TABLE IF NOT EXISTS `obs`.schema_migrations ON CLUSTER `prod`\n"
+        "(\n"
+        "    version UInt32,\n"
+        "    name String,\n"
+        "    checksum String,\n"
+        "    applied_at DateTime64(6, 'UTC') DEFAULT now64(6)\n"
+        ")\n"
+        "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{database}/schema_migrations', "
+        "'{replica}')\n"
+        "ORDER BY version"
+    )
+
+
+def test_single_server_ddl_has_no_cluster_parts() -> None:
+    statements = _all(SINGLE)
+    assert len(statements) == 2
+    spans, scores = statements
+    assert spans.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.spans"
+    assert "ENGINE = ReplacingMergeTree(inserted_at)" in spans.splitlines()
+    assert "SETTINGS non_replicated_deduplication_window = 10000" in spans.splitlines()
+    assert scores.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.scores"
+    joined = "\n".join(statements)
+    for cluster_part in ("ON CLUSTER", "Replicated", "Distributed", "_local", "$"):
+        assert cluster_part not in joined
+    assert create_database_sql(SINGLE) == "CREATE DATABASE IF NOT EXISTS `obs`"
+
+
+def test_migrate_is_idempotent_and_recorded(
+    open_store: Callable[[], ClickHouseTelemetryStore],
+) -> None:
+    store = open_store()
+    store.migrate()  # a second run applies nothing
+    again = open_store()  # and so does a new instance (which migrates on open here)
+    db = f"`{store.location.database}`"
+    _, rows = again.query_rows(
+        f"SELECT version, name FROM {db}.schema_migrations ORDER BY version", {}, "t"
+    )
+    assert [(int(v), n) for v, n in rows] == [(m.version, m.name) for m in load_migrations()]
+
+
+def test_an_edited_applied_migration_is_refused(store: ClickHouseTelemetryStore) -> None:
+    db = f"`{store.location.database}`"
+    store.command(
+        f"ALTER TABLE {db}.schema_migrations UPDATE checksum = 'x' WHERE version = 1 "
+        "SETTINGS mutations_sync = 2"
+    )
+    with pytest.raises(StoreError, match="edited after it was applied"):
+        store.migrate()
+
+
+def test_queries_before_migrate_raise_an_actionable_store_error(
+    chdb_dir: object, database: str
+) -> None:
+    from heron.store.telemetry import open_telemetry_store
+
+    unmigrated = open_telemetry_store(f"chdb://{chdb_dir}", database=database)
+    try:
+        with pytest.raises(StoreError, match="heron migrate"):
+            unmigrated.count_spans("p")
+    finally:
+        unmigrated.close()
+
+
+def test_ping_answers_and_a_closed_store_raises_store_error(
+    chdb_dir: object, database: str
+) -> None:
+    from heron.store.telemetry import open_telemetry_store
+
+    store = open_telemetry_store(f"chdb://{chdb_dir}", database=database)
+    store.ping()
+    store.close()
+    with pytest.raises(StoreError, match="failed to answer a ping"):
+        store.ping()

@@ -1,0 +1,261 @@
+"""list_traces: roots in range, totals, ANY-span filters, cursor pagination; get_session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from heron.errors import QueryError
+from heron.model import Score, Span, TimeRange, TraceFilter
+from heron.store.telemetry import TRACE_WINDOW, ClickHouseTelemetryStore
+
+MakeSpan = Callable[..., Span]
+
+
+@pytest.fixture
+def agent_trace(store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime) -> list[Span]:
+    """root (chain) -> llm (gpt-4o, cost) -> duplicate llm; root -> tool (error)."""
+    root = make_span(
+        "tr-agent",
+        span_id="r",
+        name="agent run",
+        kind="chain",
+        ms=3000,
+        user_id="alice",
+        session_id="sess-1",
+        tags=["prod"],
+        service_name="bot",
+        input_value="What's the WEATHER in Paris?",
+        output_value="Sunny",
+    )
+    llm = make_span(
+        "tr-agent",
+        span_id="l1",
+        parent="r",
+        kind="llm",
+        model="gpt-4o",
+        provider="openai",
+        start=t0 + timedelta(milliseconds=5),
+        ms=800,
+        input_tokens=100,
+        output_tokens=20,
+        total_tokens=120,
+        cost_usd=Decimal("0.002"),
+        prompt_template_hash="tpl-1",
+        output_messages=[{"role": "assistant", "content": "calling weather tool"}],
+    )
+    dup = make_span(
+        "tr-agent",
+        span_id="l2",
+        parent="l1",
+        kind="llm",
+        model="gpt-4o",
+        provider="openai",
+        start=t0 + timedelta(milliseconds=6),
+        ms=790,
+        input_tokens=100,
+        output_tokens=20,
+        total_tokens=120,
+        cost_usd=Decimal("0.002"),
+        duplicate_of="l1",
+    )
+    tool = make_span(
+        "tr-agent",
+        span_id="t",
+        parent="r",
+        kind="tool",
+        status="error",
+        start=t0 + timedelta(milliseconds=900),
+        ms=50,
+    )
+    spans = [tool, dup, llm, root]  # any arrival order
+    store.insert_spans(spans)
+    return spans
+
+
+def test_summary_totals_skip_duplicates(
+    store: ClickHouseTelemetryStore, agent_trace: list[Span], window: TimeRange, t0: datetime
+) -> None:
+    (summary,) = store.list_traces("proj-a", TraceFilter(time=window), cursor=None, limit=10).items
+    assert summary.trace_id == "tr-agent"
+    assert (summary.root_span_id, summary.name, summary.start_time) == ("r", "agent run", t0)
+    assert summary.duration_ms == pytest.approx(3000.0)
+    assert (summary.span_count, summary.llm_call_count) == (4, 1)
+    assert (summary.input_tokens, summary.output_tokens, summary.total_tokens) == (100, 20, 120)
+    assert summary.cost_usd == pytest.approx(0.002)
+    assert summary.error is True
+    assert (summary.user_id, summary.session_id, summary.service_name) == ("alice", "sess-1", "bot")
+    assert summary.models == ["gpt-4o"]
+    assert summary.tags == ["prod"]
+    assert summary.input_preview == "What's the WEATHER in Paris?"
+    assert summary.output_preview == "Sunny"
+    assert summary.eval_score is None
+
+
+def test_eval_score_is_the_average_numeric_score(
+    store: ClickHouseTelemetryStore, agent_trace: list[Span], window: TimeRange, t0: datetime
+) -> None:
+    store.insert_scores(
+        [
+            Score(
+                score_id="a",
+                project_id="proj-a",
+                trace_id="tr-agent",
+                name="q",
+                created_at=t0,
+                value=0.5,
+            ),
+            Score(
+                score_id="b",
+                project_id="proj-a",
+                trace_id="tr-agent",
+                span_id="l1",
+                name="r",
+                created_at=t0,
+                value=1.0,
+            ),
+            Score(
+                score_id="c",
+                project_id="proj-a",
+                trace_id="tr-agent",
+                name="tone",
+                created_at=t0,
+                label="friendly",
+            ),
+        ]
+    )
+    (summary,) = store.list_traces("proj-a", TraceFilter(time=window), cursor=None, limit=10).items
+    assert summary.eval_score == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize(
+    ("field", "match", "miss"),
+    [
+        ("model", "gpt-4o", "claude"),
+        ("provider", "openai", "anthropic"),
+        ("status", "error", "ok"),
+        ("user_id", "alice", "bob"),
+        ("session_id", "sess-1", "sess-2"),
+        ("prompt_template_hash", "tpl-1", "tpl-2"),
+        ("tag", "prod", "dev"),
+        ("q", "weather", "snow"),  # case-insensitive, over input and output
+        ("q", "CALLING WEATHER", "calling snow"),  # found in a child's output messages
+        ("min_duration_ms", 2999.0, 3001.0),
+        ("service_name", "bot", "web"),
+    ],
+)
+def test_a_filter_matches_when_any_span_matches(
+    store: ClickHouseTelemetryStore,
+    agent_trace: list[Span],
+    window: TimeRange,
+    field: str,
+    match: object,
+    miss: object,
+) -> None:
+    def ids(value: object) -> list[str]:
+        flt = replace(TraceFilter(time=window), **{field: value})
+        return [t.trace_id for t in store.list_traces("proj-a", flt, cursor=None, limit=10).items]
+
+    assert ids(match) == ["tr-agent"]
+    assert ids(miss) == []
+
+
+def test_status_ok_means_no_span_failed(
+    store: ClickHouseTelemetryStore,
+    agent_trace: list[Span],
+    make_span: MakeSpan,
+    t0: datetime,
+    window: TimeRange,
+) -> None:
+    store.insert_spans([make_span("tr-fine", start=t0 + timedelta(seconds=5))])
+    page = store.list_traces("proj-a", TraceFilter(time=window, status="ok"), cursor=None, limit=9)
+    assert [t.trace_id for t in page.items] == ["tr-fine"]
+
+
+def test_root_is_the_span_whose_parent_is_not_stored(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
+) -> None:
+    # The upstream service (span "up") does not export to heron.
+    entry = make_span("tr-orphan", span_id="entry", parent="up", name="GET /chat", ms=500)
+    child = make_span("tr-orphan", span_id="c", parent="entry", start=t0 + timedelta(seconds=-1))
+    store.insert_spans([entry, child])  # the child started earlier (clock skew)
+    (summary,) = store.list_traces("proj-a", TraceFilter(time=window), cursor=None, limit=5).items
+    assert (summary.root_span_id, summary.name, summary.start_time) == ("entry", "GET /chat", t0)
+
+
+def test_only_traces_whose_root_started_in_range(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime
+) -> None:
+    rng = TimeRange(t0, t0 + timedelta(minutes=10))
+    before = make_span("tr-before", span_id="b-root", start=t0 - timedelta(minutes=1), ms=120_000)
+    before_child = make_span("tr-before", parent="b-root", start=t0 + timedelta(seconds=30))
+    inside = make_span("tr-inside", span_id="i-root", start=t0 + timedelta(minutes=9), ms=1000)
+    inside_late_child = make_span(
+        "tr-inside", parent="i-root", start=rng.end + timedelta(minutes=1), total_tokens=7
+    )
+    after = make_span("tr-after", start=rng.end)
+    store.insert_spans([before, before_child, inside, inside_late_child, after])
+    items = store.list_traces("proj-a", TraceFilter(time=rng), cursor=None, limit=10).items
+    assert [t.trace_id for t in items] == ["tr-inside"]
+    assert items[0].span_count == 2
+    assert items[0].total_tokens == 7
+    assert timedelta(minutes=1) < TRACE_WINDOW
+
+
+def test_pagination_has_no_overlaps_or_gaps(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
+) -> None:
+    spans = []
+    for i in range(23):
+        # Pairs of traces share a start time: the cursor must break ties by trace_id.
+        start = t0 + timedelta(seconds=(i // 2) * 7)
+        spans.append(make_span(f"tr-{i:02d}", start=start))
+    store.insert_spans(spans)
+    expected = sorted(((s.start_time, s.trace_id) for s in spans), reverse=True)
+
+    seen: list[tuple[datetime, str]] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = store.list_traces("proj-a", TraceFilter(time=window), cursor=cursor, limit=5)
+        seen += [(t.start_time, t.trace_id) for t in page.items]
+        pages += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+    assert pages == 5
+
+
+def test_bad_cursor_and_limit_are_query_errors(
+    store: ClickHouseTelemetryStore, window: TimeRange
+) -> None:
+    with pytest.raises(QueryError, match="invalid cursor"):
+        store.list_traces("proj-a", TraceFilter(time=window), cursor="not-a-cursor", limit=5)
+    with pytest.raises(QueryError, match="limit=0"):
+        store.list_traces("proj-a", TraceFilter(time=window), cursor=None, limit=0)
+    backwards = TimeRange(window.end, window.start)
+    with pytest.raises(QueryError, match="swap the bounds"):
+        store.list_traces("proj-a", TraceFilter(time=backwards), cursor=None, limit=5)
+
+
+def test_get_session_lists_its_traces_oldest_first(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
+) -> None:
+    store.insert_spans(
+        [
+            make_span("tr-s2", start=t0 + timedelta(minutes=2), session_id="s"),
+            make_span("tr-s1", start=t0 + timedelta(minutes=1), session_id="s"),
+            make_span("tr-other", start=t0, session_id="other"),
+        ]
+    )
+    root = make_span("tr-s3", span_id="s3-root", start=t0 + timedelta(minutes=3))
+    child = make_span("tr-s3", parent="s3-root", start=t0 + timedelta(minutes=3), session_id="s")
+    store.insert_spans([root, child])  # session only on a child still makes it the session's
+    traces = store.get_session("proj-a", "s", window)
+    assert [t.trace_id for t in traces] == ["tr-s1", "tr-s2", "tr-s3"]
+    assert store.get_session("proj-a", "nope", window) == []
