@@ -17,19 +17,20 @@ from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry
 
 from heron import __version__
-from heron.api.context import AppContext, app_context
+from heron.api.context import AppContext, app_context, authorizer
 from heron.api.errors import install_error_handlers
 from heron.api.health import health_router
 from heron.api.otlp import otlp_router
 from heron.api.rest import rest_router
 from heron.auth import Authenticator, check_bind_safety, decide_auth_required
 from heron.config import Settings
-from heron.ingest.flusher import Flusher
-from heron.ingest.grpc_server import start_grpc_server
-from heron.ingest.service import Ingestor
-from heron.ingest.wal import Wal
+from heron.api.metrics import metrics_router
+from heron.health import IngestHealth
+from heron.ingest import Flusher, IngestCounters, Ingestor, WriteAheadLog, start_grpc_server
+from heron.metrics import LlmMetrics
 from heron.normalize import Normalizer
 from heron.store import open_meta_store, open_telemetry_store
+from heron.ui import ui_router
 
 __all__ = ["Components", "build_components", "create_app"]
 
@@ -42,10 +43,11 @@ class Components:
 
     settings: Settings
     context: AppContext
-    wal: Wal
+    wal: WriteAheadLog
     flusher: Flusher
     ingestor: Ingestor
-    registry: CollectorRegistry
+    counters: IngestCounters
+    metrics: LlmMetrics
     background: list[Callable[[], Any]] = field(default_factory=list)
 
 
@@ -54,7 +56,7 @@ def build_components(settings: Settings) -> Components:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_telemetry_store(settings.resolved_store_url)
     store.migrate()
-    meta = open_meta_store(settings.resolved_meta_url)
+    meta = open_meta_store(settings.resolved_meta_url, data_dir=settings.data_dir)
     meta.migrate()
     default_project = meta.ensure_project(settings.default_project)
     auth_required = decide_auth_required(settings, meta)
@@ -67,15 +69,19 @@ def build_components(settings: Settings) -> Components:
         context_windows_file=settings.context_windows_file,
         capture_content=settings.capture_content,
     )
-    wal = Wal.open(settings)
-    registry = CollectorRegistry(auto_describe=True)
+    wal = WriteAheadLog.open(settings)
+    counters = IngestCounters()
+    metrics = LlmMetrics(CollectorRegistry(), health=IngestHealth(counters, wal))
     context = AppContext(settings=settings, store=store, meta=meta, authenticator=authenticator)
-    flusher = Flusher(wal, normalizer.normalize, store, observers=[], settings=settings)
-    ingestor = Ingestor(wal, settings)
+    flusher = Flusher(
+        wal, normalizer.normalize, store, settings=settings, observers=[metrics.observe_spans],
+        counters=counters,
+    )
+    ingestor = Ingestor(wal, settings, counters=counters)
     context.ready_checks.append(store.ping)
     context.ready_checks.append(meta.ping)
     context.ready_checks.append(wal.check_writable)
-    return Components(settings, context, wal, flusher, ingestor, registry)
+    return Components(settings, context, wal, flusher, ingestor, counters, metrics)
 
 
 def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
@@ -128,6 +134,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     app.include_router(health_router())
     app.include_router(otlp_router(comp.ingestor, resolve_project))
     app.include_router(rest_router())
+    app.include_router(metrics_router(comp.metrics, authorizer("read")))
+    app.include_router(ui_router())
     return app
 
 

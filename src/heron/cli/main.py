@@ -60,11 +60,13 @@ def migrate(data_dir: Path) -> None:
 
 def _register_optional_groups() -> None:
     """Subcommand groups that live beside their feature."""
-    from heron.cli.export import export_group
+    from heron.cli.demo import demo
+    from heron.cli.export import export as export_group
     from heron.cli.keys import keys_group
 
     cli.add_command(keys_group, "keys")
     cli.add_command(export_group, "export")
+    cli.add_command(demo, "demo")
 
 
 def main() -> None:
