@@ -58,8 +58,14 @@ def main() -> None:
     print(f"building {n_requests} requests of {args.traces_per_request} traces ...", flush=True)
     bodies = [
         make_request(
-            list(trace_specs(args.traces_per_request, seed=i, start_ns=start_ns + i * 10**9,
-                             spacing_ns=5_000_000)),
+            list(
+                trace_specs(
+                    args.traces_per_request,
+                    seed=i,
+                    start_ns=start_ns + i * 10**9,
+                    spacing_ns=5_000_000,
+                )
+            ),
             seed=i,
         ).SerializeToString()
         for i in range(n_requests)
@@ -83,8 +89,11 @@ def main() -> None:
                         return
                     i = queue.pop()
                 while True:
-                    resp = http.post(f"{server.url}/v1/traces", content=bodies[i],
-                                     headers={"Content-Type": "application/x-protobuf"})
+                    resp = http.post(
+                        f"{server.url}/v1/traces",
+                        content=bodies[i],
+                        headers={"Content-Type": "application/x-protobuf"},
+                    )
                     if resp.status_code == 200:
                         break
                     if resp.status_code != 429:
@@ -107,11 +116,15 @@ def main() -> None:
     server.stop()
     disk = _dir_bytes(data_dir / "telemetry")
 
-    print(f"accepted:    {total_spans / accepted_s:,.0f} spans/s ({accepted_s:.1f} s, "
-          f"{retries} 429 retries)")
+    print(
+        f"accepted:    {total_spans / accepted_s:,.0f} spans/s ({accepted_s:.1f} s, "
+        f"{retries} 429 retries)"
+    )
     print(f"end-to-end:  {total_spans / e2e_s:,.0f} spans/s ({e2e_s:.1f} s until queryable)")
     print(f"peak RSS:    {rss:,.0f} MiB")
-    print(f"disk:        {disk / total_spans:,.0f} bytes/span (telemetry dir {disk / 2**20:,.0f} MiB)")
+    print(
+        f"disk:        {disk / total_spans:,.0f} bytes/span (telemetry dir {disk / 2**20:,.0f} MiB)"
+    )
     if not args.keep and args.data_dir is None:
         shutil.rmtree(data_dir.parent, ignore_errors=True)
     else:

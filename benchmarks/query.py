@@ -42,8 +42,10 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("-n", type=int, default=50, help="samples per query")
     args = parser.parse_args()
-    with HeronServer(args.data_dir, env={"HERON_LOG_LEVEL": "warning"}) as server, \
-            httpx.Client(base_url=server.url, timeout=60) as http:
+    with (
+        HeronServer(args.data_dir, env={"HERON_LOG_LEVEL": "warning"}) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
         listing = http.get("/api/v1/traces", params={"since": "30d", "limit": 500}).json()
         trace_ids = [t["trace_id"] for t in listing["traces"]]
         models = sorted({m for t in listing["traces"] for m in t["models"]})
@@ -51,22 +53,44 @@ def main() -> None:
         rng = random.Random(1)
         print(f"{len(trace_ids)} sample traces; models {models}")
         base, _ = _measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
-        _measure("trace lookup", lambda: http.get(f"/api/v1/traces/{rng.choice(trace_ids)}"),
-                 args.n)
-        _measure("trace list 24h", lambda: http.get("/api/v1/traces", params={"since": "24h"}),
-                 args.n)
-        _measure("trace list model+status filter", lambda: http.get(
-            "/api/v1/traces", params={"since": "24h", "model": rng.choice(models),
-                                      "status": "error"}), args.n)
-        _measure("trace list user filter", lambda: http.get(
-            "/api/v1/traces", params={"since": "24h", "user_id": rng.choice(users)}), args.n)
-        _measure("trace list min_duration", lambda: http.get(
-            "/api/v1/traces", params={"since": "24h", "min_duration_ms": 2500}), args.n)
-        _measure("stats by model (p50/p95/p99) 24h", lambda: http.get(
-            "/api/v1/stats", params={"since": "24h", "group_by": "model"}), args.n)
-        _measure("stats by model x 5m bucket 24h", lambda: http.get(
-            "/api/v1/stats", params={"since": "24h", "group_by": "model", "bucket": "5m"}),
-            args.n)
+        _measure(
+            "trace lookup", lambda: http.get(f"/api/v1/traces/{rng.choice(trace_ids)}"), args.n
+        )
+        _measure(
+            "trace list 24h", lambda: http.get("/api/v1/traces", params={"since": "24h"}), args.n
+        )
+        _measure(
+            "trace list model+status filter",
+            lambda: http.get(
+                "/api/v1/traces",
+                params={"since": "24h", "model": rng.choice(models), "status": "error"},
+            ),
+            args.n,
+        )
+        _measure(
+            "trace list user filter",
+            lambda: http.get(
+                "/api/v1/traces", params={"since": "24h", "user_id": rng.choice(users)}
+            ),
+            args.n,
+        )
+        _measure(
+            "trace list min_duration",
+            lambda: http.get("/api/v1/traces", params={"since": "24h", "min_duration_ms": 2500}),
+            args.n,
+        )
+        _measure(
+            "stats by model (p50/p95/p99) 24h",
+            lambda: http.get("/api/v1/stats", params={"since": "24h", "group_by": "model"}),
+            args.n,
+        )
+        _measure(
+            "stats by model x 5m bucket 24h",
+            lambda: http.get(
+                "/api/v1/stats", params={"since": "24h", "group_by": "model", "bucket": "5m"}
+            ),
+            args.n,
+        )
         _measure("users 24h", lambda: http.get("/api/v1/users", params={"since": "24h"}), args.n)
         print(f"(HTTP round-trip baseline p50 {base:.1f} ms is included in every figure)")
 

@@ -41,9 +41,17 @@ def test_port_range_is_checked() -> None:
         Settings(port=70000)
 
 
-@pytest.mark.parametrize(("host", "loop"), [("127.0.0.1", True), ("::1", True),
-                                            ("localhost", True), ("0.0.0.0", False),
-                                            ("10.1.2.3", False), ("example.com", False)])
+@pytest.mark.parametrize(
+    ("host", "loop"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.1.2.3", False),
+        ("example.com", False),
+    ],
+)
 def test_is_loopback(host: str, loop: bool) -> None:
     assert is_loopback(host) is loop
 

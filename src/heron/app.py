@@ -20,15 +20,15 @@ from heron import __version__
 from heron.api.context import AppContext, app_context, authorizer
 from heron.api.errors import install_error_handlers
 from heron.api.health import health_router
+from heron.api.metrics import metrics_router
 from heron.api.otlp import otlp_router
 from heron.api.rest import rest_router
 from heron.auth import Authenticator, check_bind_safety, decide_auth_required
 from heron.config import Settings
-from heron.api.metrics import metrics_router
 from heron.health import IngestHealth
 from heron.ingest import Flusher, IngestCounters, Ingestor, WriteAheadLog, start_grpc_server
 from heron.metrics import LlmMetrics
-from heron.normalize import Normalizer
+from heron.normalize import Normalizer, normalize_logs
 from heron.store import open_meta_store, open_telemetry_store
 from heron.ui import ui_router
 
@@ -74,10 +74,18 @@ def build_components(settings: Settings) -> Components:
     metrics = LlmMetrics(CollectorRegistry(), health=IngestHealth(counters, wal))
     context = AppContext(settings=settings, store=store, meta=meta, authenticator=authenticator)
     flusher = Flusher(
-        wal, normalizer.normalize, store, settings=settings, observers=[metrics.observe_spans],
+        wal,
+        normalizer.normalize,
+        store,
+        settings=settings,
+        observers=[metrics.observe_spans],
+        logs_sink=lambda project_id, request: store.insert_logs(
+            normalize_logs(project_id, request)
+        ),
         counters=counters,
     )
     ingestor = Ingestor(wal, settings, counters=counters)
+    context.score_observers.append(metrics.observe_scores)
     context.ready_checks.append(store.ping)
     context.ready_checks.append(meta.ping)
     context.ready_checks.append(wal.check_writable)
@@ -137,5 +145,3 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     app.include_router(metrics_router(comp.metrics, authorizer("read")))
     app.include_router(ui_router())
     return app
-
-

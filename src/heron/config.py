@@ -107,6 +107,32 @@ class Settings(BaseSettings):
     capture_content: bool = Field(
         True, description="Store prompts and completions; false keeps counts only."
     )
+    redact_pii: bool = Field(
+        True,
+        description="Default for projects without their own `redaction.pii` setting: replace "
+        "e-mails, phone and card numbers, IBANs, national ids, IP addresses and secrets in "
+        "stored strings with [REDACTED:<kind>] before they reach the WAL.",
+    )
+    rate_limit_requests_per_s: float = Field(
+        200.0, description="Sustained ingest requests per second per API key (0 = unlimited)."
+    )
+    rate_limit_request_burst: int = Field(
+        400, description="Requests a key may send at once above the sustained rate."
+    )
+    rate_limit_spans_per_s: float = Field(
+        50_000.0, description="Sustained spans (or log records) per second per key (0 = unlimited)."
+    )
+    rate_limit_span_burst: int = Field(
+        200_000, description="Spans a key may send at once above the sustained rate."
+    )
+    max_attribute_value_bytes: int = Field(
+        32 * 1024,
+        description="String attribute values longer than this (UTF-8 bytes) are truncated and "
+        "the span flagged heron.truncated=true.",
+    )
+    max_attributes_per_span: int = Field(
+        256, description="Attributes kept per span, event or log record; extra ones are dropped."
+    )
     auth_required: bool | None = Field(
         None,
         description="Force API-key auth on or off; default: on when any key exists "

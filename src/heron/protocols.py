@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from heron.model import (
+        LogRecord,
         Page,
         Score,
         SessionSummary,
@@ -88,6 +89,21 @@ class TelemetryStore(Protocol):
         self, project_id: str, *, trace_id: str | None = None, span_id: str | None = None
     ) -> list[Score]:
         """Scores of a trace or span."""
+
+    def insert_logs(self, records: Sequence[LogRecord], *, dedup_token: str | None = None) -> None:
+        """Insert log records; the same log_id twice is stored once."""
+
+    def list_logs(
+        self,
+        project_id: str,
+        *,
+        trace_id: str | None = None,
+        time: TimeRange | None = None,
+        min_severity: int = 0,
+        q: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        """Logs of a trace (oldest first) or of a time window (newest first)."""
 
 
 class Judge(Protocol):

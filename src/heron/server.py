@@ -40,7 +40,12 @@ def run_server(*, host: str, port: int, grpc_port: int, data_dir: Path) -> None:
         data_dir=str(settings.data_dir.resolve()),
     )
     config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
         timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run()

@@ -1,4 +1,7 @@
-"""Over the WAL budget: HTTP 429 + Retry-After, gRPC RESOURCE_EXHAUSTED + RetryInfo; nothing accepted is lost."""
+"""Over the WAL budget: 429 + Retry-After (HTTP), RESOURCE_EXHAUSTED + RetryInfo (gRPC).
+
+Nothing accepted before the refusal is lost.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +24,22 @@ pytestmark = pytest.mark.integration
 def test_backpressure_http_and_grpc(tmp_path: Path) -> None:
     # A small budget and a flusher that waits long for more data: the backlog must
     # cross the budget within a few requests.
-    env = {"HERON_WAL_BUDGET_BYTES": "200000", "HERON_FLUSH_INTERVAL_S": "20",
-           "HERON_FLUSH_MAX_SPANS": "100000"}
+    env = {
+        "HERON_WAL_BUDGET_BYTES": "200000",
+        "HERON_FLUSH_INTERVAL_S": "20",
+        "HERON_FLUSH_MAX_SPANS": "100000",
+    }
     start_ns = int((datetime.now(UTC) - timedelta(minutes=2)).timestamp() * 1e9)
     accepted: set[str] = set()
     with HeronServer(tmp_path / "data", env=env) as server:
         refused = None
         for batch in range(200):
             specs = list(trace_specs(10, seed=batch, start_ns=start_ns + batch * 10**8))
-            resp = httpx.post(f"{server.url}/v1/traces",
-                              content=make_request(specs).SerializeToString(),
-                              headers={"Content-Type": "application/x-protobuf"})
+            resp = httpx.post(
+                f"{server.url}/v1/traces",
+                content=make_request(specs).SerializeToString(),
+                headers={"Content-Type": "application/x-protobuf"},
+            )
             if resp.status_code == 429:
                 refused = resp
                 break
@@ -56,8 +64,9 @@ def test_backpressure_http_and_grpc(tmp_path: Path) -> None:
 
         # Everything acknowledged before the refusal reaches the store.
         def listed() -> set[str]:
-            body = httpx.get(f"{server.url}/api/v1/traces",
-                             params={"since": "1h", "limit": 500}).json()
+            body = httpx.get(
+                f"{server.url}/api/v1/traces", params={"since": "1h", "limit": 500}
+            ).json()
             return {r["trace_id"] for r in body["traces"]}
 
         seen = wait_for(listed, lambda ids: accepted <= ids, timeout=60)

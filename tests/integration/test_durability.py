@@ -24,13 +24,22 @@ def _load(url: str, acked: list[str], stop: threading.Event, seed: int) -> None:
     batch = 0
     with httpx.Client(timeout=10) as client:
         while not stop.is_set():
-            specs = list(trace_specs(TRACES_PER_REQUEST, seed=seed * 100_000 + batch,
-                                     start_ns=start_ns + batch * 10_000_000, text_bytes=400))
+            specs = list(
+                trace_specs(
+                    TRACES_PER_REQUEST,
+                    seed=seed * 100_000 + batch,
+                    start_ns=start_ns + batch * 10_000_000,
+                    text_bytes=400,
+                )
+            )
             body = make_request(specs, seed=batch).SerializeToString()
             batch += 1
             try:
-                resp = client.post(f"{url}/v1/traces", content=body,
-                                   headers={"Content-Type": "application/x-protobuf"})
+                resp = client.post(
+                    f"{url}/v1/traces",
+                    content=body,
+                    headers={"Content-Type": "application/x-protobuf"},
+                )
             except httpx.HTTPError:
                 return  # the server died mid-request: this batch was never acknowledged
             if resp.status_code == 200:
@@ -91,9 +100,11 @@ def test_graceful_restart_keeps_everything(tmp_path: Path) -> None:
     start_ns = int((datetime.now(UTC) - timedelta(minutes=1)).timestamp() * 1e9)
     specs = list(trace_specs(20, seed=3, start_ns=start_ns))
     with HeronServer(data) as server:
-        resp = httpx.post(f"{server.url}/v1/traces",
-                          content=make_request(specs).SerializeToString(),
-                          headers={"Content-Type": "application/x-protobuf"})
+        resp = httpx.post(
+            f"{server.url}/v1/traces",
+            content=make_request(specs).SerializeToString(),
+            headers={"Content-Type": "application/x-protobuf"},
+        )
         assert resp.status_code == 200
         port, grpc_port = server.port, server.grpc_port
     time.sleep(0.2)

@@ -13,8 +13,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 
-from heron.testing.server import HeronServer
-from heron.testing.server import get_trace
+from heron.testing.server import HeronServer, get_trace
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +22,9 @@ def _emit_llm_trace(exporter: SpanExporter, service: str) -> str:
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("integration.test")
-    with tracer.start_as_current_span("handler", attributes={"user.id": "u-1", "session.id": "s-1"}) as root:
+    with tracer.start_as_current_span(
+        "handler", attributes={"user.id": "u-1", "session.id": "s-1"}
+    ) as root:
         with tracer.start_as_current_span(
             "chat gpt-4o-mini",
             attributes={
@@ -60,9 +61,11 @@ def test_real_exporter_spans_are_normalized(server: HeronServer, transport: str)
     assert llm["model"] == "gpt-4o-mini-2024-07-18"
     assert (llm["input_tokens"], llm["output_tokens"], llm["total_tokens"]) == (120, 30, 150)
     assert llm["finish_reasons"] == ["stop"]
-    assert llm["user_id"] == "u-1" and llm["session_id"] == "s-1"  # inherited from the root
+    assert llm["user_id"] == "u-1"
+    assert llm["session_id"] == "s-1"
     assert llm["service_name"] == f"svc-{transport}"
-    assert llm["cost_usd"] is not None and llm["cost_usd"] > 0
+    assert llm["cost_usd"] is not None
+    assert llm["cost_usd"] > 0
     assert spans["handler"]["parent_span_id"] is None
 
 
@@ -77,7 +80,8 @@ def test_raw_otlp_json_fixture(server: HeronServer, fixtures_dir: Path) -> None:
     body = get_trace(server.url, trace_id)
     assert body, server.log_tail()
     llm = next(s for s in body["spans"] if s["kind"] == "llm")
-    assert llm["input_tokens"] == 1337 and llm["cached_input_tokens"] == 1024
+    assert llm["input_tokens"] == 1337
+    assert llm["cached_input_tokens"] == 1024
     assert llm["output_tokens"] == 21
 
 
@@ -90,7 +94,8 @@ def test_every_fixture_protobuf_lands_with_its_llm_spans(
         for case_name, case in manifest["cases"].items():
             pb = manifest_path.parent / f"{case_name}.pb"
             resp = httpx.post(
-                f"{server.url}/v1/traces", content=pb.read_bytes(),
+                f"{server.url}/v1/traces",
+                content=pb.read_bytes(),
                 headers={"Content-Type": "application/x-protobuf"},
             )
             assert resp.status_code == 200, (pb, resp.text)
@@ -110,8 +115,14 @@ def test_every_fixture_protobuf_lands_with_its_llm_spans(
 
 def test_openapi_and_probes(server: HeronServer) -> None:
     spec = httpx.get(f"{server.url}/api/openapi.json").json()
-    for path in ("/api/v1/traces", "/api/v1/traces/{trace_id}", "/api/v1/stats",
-                 "/api/v1/scores", "/api/v1/users", "/api/v1/sessions"):
+    for path in (
+        "/api/v1/traces",
+        "/api/v1/traces/{trace_id}",
+        "/api/v1/stats",
+        "/api/v1/scores",
+        "/api/v1/users",
+        "/api/v1/sessions",
+    ):
         assert path in spec["paths"], path
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{server.url}/readyz").status_code == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,6 +13,7 @@ from heron.query import ProjectQueries
 if TYPE_CHECKING:
     from heron.auth import Authenticator, Principal
     from heron.config import Settings
+    from heron.model import Score
     from heron.protocols import TelemetryStore
     from heron.store.meta import MetaStore
 
@@ -31,6 +32,7 @@ class AppContext:
     authenticator: Authenticator
     extras: dict[str, Any] = field(default_factory=dict)
     ready_checks: list[Callable[[], None]] = field(default_factory=list)
+    score_observers: list[Callable[[Sequence[Score]], None]] = field(default_factory=list)
 
 
 def app_context(request: Request) -> AppContext:

@@ -6,14 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from heron.api.context import app_context, queries_for
 from heron.api.encode import to_json
 from heron.errors import QueryError
 from heron.model import BUCKETS, Score, StatsQuery, TraceFilter
 from heron.query import ProjectQueries, parse_time_range
-from heron.api.context import queries_for
 
 __all__ = ["ScoreIn", "rest_router"]
 
@@ -100,6 +100,7 @@ def rest_router() -> APIRouter:
     def get_trace(q_: Reader, trace_id: str) -> dict[str, Any]:
         spans = q_.trace(trace_id)
         scores = q_.scores(trace_id=spans[0].trace_id)
+        logs = q_.logs(trace_id=spans[0].trace_id)
         counted = [s for s in spans if s.is_llm and s.duplicate_of is None]
         costs = [s.cost_usd for s in counted if s.cost_usd is not None]
         start = min(s.start_time for s in spans)
@@ -108,6 +109,7 @@ def rest_router() -> APIRouter:
             "trace_id": spans[0].trace_id,
             "spans": to_json(spans),
             "scores": to_json(scores),
+            "logs": [record.to_api_dict() for record in logs],
             "totals": {
                 "span_count": len(spans),
                 "llm_calls": len(counted),
@@ -171,8 +173,10 @@ def rest_router() -> APIRouter:
         since: str | None = _SINCE,
         group_by: Annotated[
             list[str] | None,
-            Query(description="Repeat or comma-separate: model, provider, user_id, "
-                  "prompt_template_hash, tag, service_name, session_id."),
+            Query(
+                description="Repeat or comma-separate: model, provider, user_id, "
+                "prompt_template_hash, tag, service_name, session_id."
+            ),
         ] = None,
         bucket: Annotated[str | None, Query(description="1m, 5m, 1h or 1d.")] = None,
         model: str | None = None,
@@ -201,6 +205,7 @@ def rest_router() -> APIRouter:
     @router.post("/scores", status_code=201, summary="Attach scores to traces or spans")
     def post_scores(
         q_: Writer,
+        request: Request,
         body: Annotated[ScoreIn | list[ScoreIn], Body()],
     ) -> dict[str, Any]:
         items = body if isinstance(body, list) else [body]
@@ -223,7 +228,32 @@ def rest_router() -> APIRouter:
             for item in items
         ]
         q_.add_scores(scores)
+        for observe in app_context(request).score_observers:
+            observe(scores)
         return {"scores": to_json(scores)}
+
+    @router.get("/logs", summary="Log records of a trace, or of a time window")
+    def list_logs(
+        q_: Reader,
+        trace_id: Annotated[str | None, Query(pattern=_HEX, max_length=32)] = None,
+        start: str | None = _START,
+        end: str | None = _END,
+        since: str | None = _SINCE,
+        min_severity: Annotated[int, Query(ge=0, le=24, description="OTLP severity number.")] = 0,
+        q: Annotated[
+            str | None, Query(max_length=500, description="Substring of the body.")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        time = None if trace_id else parse_time_range(start, end, since)
+        records = q_.logs(
+            trace_id=trace_id.lower() if trace_id else None,
+            time=time,
+            min_severity=min_severity,
+            q=q,
+            limit=limit,
+        )
+        return {"logs": [record.to_api_dict() for record in records]}
 
     @router.get("/scores", summary="Scores of a trace or span")
     def get_scores(

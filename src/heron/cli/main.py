@@ -22,16 +22,41 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--host", envvar="HERON_HOST", default="127.0.0.1", show_default=True,
-              show_envvar=True, help="Address to bind (UI, REST API, OTLP/HTTP). Non-loopback "
-              "addresses require API keys.")
-@click.option("--port", envvar="HERON_PORT", default=7070, show_default=True, type=int,
-              show_envvar=True, help="HTTP port for the UI, REST API and OTLP/HTTP.")
-@click.option("--grpc-port", envvar="HERON_GRPC_PORT", default=4317, show_default=True,
-              type=int, show_envvar=True, help="OTLP/gRPC port; 0 disables gRPC.")
-@click.option("--data-dir", envvar="HERON_DATA_DIR", default=".heron", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), show_envvar=True,
-              help="Directory for the WAL and the embedded stores.")
+@click.option(
+    "--host",
+    envvar="HERON_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    show_envvar=True,
+    help="Address to bind (UI, REST API, OTLP/HTTP). Non-loopback addresses require API keys.",
+)
+@click.option(
+    "--port",
+    envvar="HERON_PORT",
+    default=7070,
+    show_default=True,
+    type=int,
+    show_envvar=True,
+    help="HTTP port for the UI, REST API and OTLP/HTTP.",
+)
+@click.option(
+    "--grpc-port",
+    envvar="HERON_GRPC_PORT",
+    default=4317,
+    show_default=True,
+    type=int,
+    show_envvar=True,
+    help="OTLP/gRPC port; 0 disables gRPC.",
+)
+@click.option(
+    "--data-dir",
+    envvar="HERON_DATA_DIR",
+    default=".heron",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    show_envvar=True,
+    help="Directory for the WAL and the embedded stores.",
+)
 def serve(host: str, port: int, grpc_port: int, data_dir: Path) -> None:
     """Run the heron server: OTLP receivers, REST API, UI and background workers."""
     from heron.server import run_server
@@ -40,8 +65,14 @@ def serve(host: str, port: int, grpc_port: int, data_dir: Path) -> None:
 
 
 @cli.command()
-@click.option("--data-dir", envvar="HERON_DATA_DIR", default=".heron", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), show_envvar=True)
+@click.option(
+    "--data-dir",
+    envvar="HERON_DATA_DIR",
+    default=".heron",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    show_envvar=True,
+)
 def migrate(data_dir: Path) -> None:
     """Apply pending telemetry and metadata migrations, then exit."""
     from heron.config import Settings

@@ -1,5 +1,6 @@
 """Canonical types heron speaks everywhere (no I/O here)."""
 
+from heron.model.log import LogRecord
 from heron.model.query import (
     BUCKETS,
     GROUP_BY_FIELDS,
@@ -18,6 +19,7 @@ from heron.model.span import Message, Span, SpanEvent, ToolCall, format_time, ut
 __all__ = [
     "BUCKETS",
     "GROUP_BY_FIELDS",
+    "LogRecord",
     "Message",
     "Page",
     "Score",

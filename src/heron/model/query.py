@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 __all__ = [
-    "GROUP_BY_FIELDS",
     "BUCKETS",
+    "GROUP_BY_FIELDS",
     "Bucket",
     "Page",
     "SessionSummary",
@@ -29,7 +29,13 @@ T = TypeVar("T")
 Bucket = Literal["1m", "5m", "1h", "1d"]
 BUCKETS: dict[str, int] = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
 GROUP_BY_FIELDS: tuple[str, ...] = (
-    "model", "provider", "user_id", "prompt_template_hash", "tag", "service_name", "session_id",
+    "model",
+    "provider",
+    "user_id",
+    "prompt_template_hash",
+    "tag",
+    "service_name",
+    "session_id",
 )
 
 

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
-    "utc_from_unix_nano",
     "FINISH_REASONS",
     "SPAN_KINDS",
     "Message",
@@ -22,15 +21,32 @@ __all__ = [
     "SpanKind",
     "ToolCall",
     "format_time",
+    "utc_from_unix_nano",
 ]
 
 SpanKind = Literal[
-    "llm", "embedding", "chain", "tool", "retriever", "agent", "reranker", "guardrail",
-    "evaluator", "span",
+    "llm",
+    "embedding",
+    "chain",
+    "tool",
+    "retriever",
+    "agent",
+    "reranker",
+    "guardrail",
+    "evaluator",
+    "span",
 ]
 SPAN_KINDS: tuple[str, ...] = (
-    "llm", "embedding", "chain", "tool", "retriever", "agent", "reranker", "guardrail",
-    "evaluator", "span",
+    "llm",
+    "embedding",
+    "chain",
+    "tool",
+    "retriever",
+    "agent",
+    "reranker",
+    "guardrail",
+    "evaluator",
+    "span",
 )
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_call", "content_filter", "error")
 

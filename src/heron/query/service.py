@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from heron.errors import NotFoundError, QueryError
 from heron.model import (
     GROUP_BY_FIELDS,
+    LogRecord,
     Page,
     Score,
     SessionSummary,
@@ -60,7 +61,9 @@ class ProjectQueries:
 
     def traces(self, flt: TraceFilter, cursor: str | None, limit: int) -> Page[TraceSummary]:
         """Traces matching the filter, newest first."""
-        return self.store.list_traces(self.project_id, flt, cursor=cursor, limit=_check_limit(limit))
+        return self.store.list_traces(
+            self.project_id, flt, cursor=cursor, limit=_check_limit(limit)
+        )
 
     def sessions(self, time: TimeRange, cursor: str | None, limit: int) -> Page[SessionSummary]:
         """Sessions active in the range."""
@@ -77,7 +80,9 @@ class ProjectQueries:
 
     def users(self, time: TimeRange, cursor: str | None, limit: int) -> Page[UserSummary]:
         """Users active in the range."""
-        return self.store.list_users(self.project_id, time, cursor=cursor, limit=_check_limit(limit))
+        return self.store.list_users(
+            self.project_id, time, cursor=cursor, limit=_check_limit(limit)
+        )
 
     def stats(self, query: StatsQuery) -> list[StatsRow]:
         """Aggregates over LLM spans."""
@@ -91,6 +96,25 @@ class ProjectQueries:
     def scores(self, trace_id: str | None = None, span_id: str | None = None) -> list[Score]:
         """Scores of a trace or span."""
         return self.store.list_scores(self.project_id, trace_id=trace_id, span_id=span_id)
+
+    def logs(
+        self,
+        *,
+        trace_id: str | None = None,
+        time: TimeRange | None = None,
+        min_severity: int = 0,
+        q: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        """Log records of a trace, or of a time window."""
+        return self.store.list_logs(
+            self.project_id,
+            trace_id=trace_id,
+            time=time,
+            min_severity=min_severity,
+            q=q,
+            limit=_check_limit(limit),
+        )
 
     def add_scores(self, scores: Sequence[Score]) -> None:
         """Store scores; each must belong to this project."""

@@ -60,5 +60,7 @@ def parse_time_range(
     else:
         start_at = end_at - DEFAULT_WINDOW
     if start_at >= end_at:
-        raise QueryError(f"time range start {start_at.isoformat()} is not before end {end_at.isoformat()}")
+        raise QueryError(
+            f"time range start {start_at.isoformat()} is not before end {end_at.isoformat()}"
+        )
     return TimeRange(start_at, end_at)

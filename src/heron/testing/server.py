@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -56,9 +56,18 @@ class HeronServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
-                sys.executable, "-m", "heron.cli.main", "serve",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--grpc-port", str(self.grpc_port), "--data-dir", str(self.data_dir),
+                sys.executable,
+                "-m",
+                "heron.cli.main",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--grpc-port",
+                str(self.grpc_port),
+                "--data-dir",
+                str(self.data_dir),
             ],
             env=env,
             stdout=log,
@@ -120,9 +129,7 @@ class HeronServer:
         self.stop()
 
 
-def wait_for(
-    fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 30.0
-) -> Any:
+def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 30.0) -> Any:
     """Poll ``fetch`` until ``done(result)``; return the last result (the test asserts it)."""
     deadline = time.monotonic() + timeout
     result = fetch()

@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Status
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
-from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 __all__ = ["TraceSpec", "attr", "make_request", "trace_specs"]
 
-_WORDS = (
+_TEXT = (
     "the model answered with a concise summary of the retrieved context about shipping "
     "policies refunds invoices account settings latency budgets and the customer's order "
     "history including dates amounts and the carrier tracking number"
-).split()
+)
+_WORDS = tuple(_TEXT.split(" "))
 
 MODELS = (
     ("openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
@@ -122,10 +122,12 @@ def _llm_span(
         attr("gen_ai.request.stream", spec.streaming),
         attr(
             "gen_ai.input.messages",
-            json.dumps([
-                {"role": "system", "parts": [{"type": "text", "content": "You are helpful."}]},
-                {"role": "user", "parts": [{"type": "text", "content": prompt}]},
-            ]),
+            json.dumps(
+                [
+                    {"role": "system", "parts": [{"type": "text", "content": "You are helpful."}]},
+                    {"role": "user", "parts": [{"type": "text", "content": prompt}]},
+                ]
+            ),
         ),
         attr("llm.prompt_template.template", spec.template),
         attr("llm.prompt_template.variables", json.dumps({"topic": rng.choice(_WORDS)})),
@@ -135,22 +137,36 @@ def _llm_span(
         attrs.append(attr("error.type", "RateLimitError"))
         status = Status(code=Status.STATUS_CODE_ERROR, message="429 rate_limit_exceeded")
     else:
-        attrs.extend([
-            attr("gen_ai.response.model", spec.response_model),
-            attr("gen_ai.response.finish_reasons", ["stop"]),
-            attr(
-                "gen_ai.output.messages",
-                json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": answer}],
-                             "finish_reason": "stop"}]),
-            ),
-        ])
+        attrs.extend(
+            [
+                attr("gen_ai.response.model", spec.response_model),
+                attr("gen_ai.response.finish_reasons", ["stop"]),
+                attr(
+                    "gen_ai.output.messages",
+                    json.dumps(
+                        [
+                            {
+                                "role": "assistant",
+                                "parts": [{"type": "text", "content": answer}],
+                                "finish_reason": "stop",
+                            }
+                        ]
+                    ),
+                ),
+            ]
+        )
         if spec.streaming:
             attrs.append(attr("gen_ai.response.time_to_first_chunk", 0.1 + rng.random() * 0.5))
     return OtlpSpan(
-        trace_id=spec.trace_id, span_id=span_id, parent_span_id=parent,
-        name=f"chat {spec.request_model}", kind=OtlpSpan.SPAN_KIND_CLIENT,
-        start_time_unix_nano=start, end_time_unix_nano=start + duration,
-        attributes=attrs, status=status,
+        trace_id=spec.trace_id,
+        span_id=span_id,
+        parent_span_id=parent,
+        name=f"chat {spec.request_model}",
+        kind=OtlpSpan.SPAN_KIND_CLIENT,
+        start_time_unix_nano=start,
+        end_time_unix_nano=start + duration,
+        attributes=attrs,
+        status=status,
     )
 
 
@@ -166,37 +182,70 @@ def make_request(specs: list[TraceSpec], *, seed: int = 11) -> ExportTraceServic
         first = _llm_span(spec, rng, ids[2], ids[0], t0 + 60_000_000, 1)
         second = _llm_span(spec, rng, ids[4], ids[0], first.end_time_unix_nano + 40_000_000, 2)
         end = second.end_time_unix_nano + 5_000_000
-        root_status = Status(code=Status.STATUS_CODE_ERROR if spec.error else Status.STATUS_CODE_UNSET)
-        app_spans.append(OtlpSpan(
-            trace_id=spec.trace_id, span_id=ids[0], name="handle_request",
-            kind=OtlpSpan.SPAN_KIND_SERVER, start_time_unix_nano=t0, end_time_unix_nano=end,
-            attributes=[
-                attr("user.id", spec.user_id), attr("session.id", spec.session_id),
-                attr("tag.tags", spec.tags), attr("openinference.span.kind", "CHAIN"),
-                attr("input.value", _text(rng, 200)), attr("output.value", _text(rng, 200)),
-            ],
-            status=root_status,
-        ))
-        app_spans.append(OtlpSpan(
-            trace_id=spec.trace_id, span_id=ids[1], parent_span_id=ids[0], name="retrieve",
-            start_time_unix_nano=t0 + 1_000_000, end_time_unix_nano=t0 + 50_000_000,
-            attributes=[attr("openinference.span.kind", "RETRIEVER"),
-                        attr("input.value", _text(rng, 100))],
-        ))
-        app_spans.append(OtlpSpan(
-            trace_id=spec.trace_id, span_id=ids[3], parent_span_id=ids[0], name="lookup_order",
-            start_time_unix_nano=first.end_time_unix_nano + 1_000_000,
-            end_time_unix_nano=first.end_time_unix_nano + 30_000_000,
-            attributes=[attr("openinference.span.kind", "TOOL")],
-        ))
+        root_status = Status(
+            code=Status.STATUS_CODE_ERROR if spec.error else Status.STATUS_CODE_UNSET
+        )
+        app_spans.append(
+            OtlpSpan(
+                trace_id=spec.trace_id,
+                span_id=ids[0],
+                name="handle_request",
+                kind=OtlpSpan.SPAN_KIND_SERVER,
+                start_time_unix_nano=t0,
+                end_time_unix_nano=end,
+                attributes=[
+                    attr("user.id", spec.user_id),
+                    attr("session.id", spec.session_id),
+                    attr("tag.tags", spec.tags),
+                    attr("openinference.span.kind", "CHAIN"),
+                    attr("input.value", _text(rng, 200)),
+                    attr("output.value", _text(rng, 200)),
+                ],
+                status=root_status,
+            )
+        )
+        app_spans.append(
+            OtlpSpan(
+                trace_id=spec.trace_id,
+                span_id=ids[1],
+                parent_span_id=ids[0],
+                name="retrieve",
+                start_time_unix_nano=t0 + 1_000_000,
+                end_time_unix_nano=t0 + 50_000_000,
+                attributes=[
+                    attr("openinference.span.kind", "RETRIEVER"),
+                    attr("input.value", _text(rng, 100)),
+                ],
+            )
+        )
+        app_spans.append(
+            OtlpSpan(
+                trace_id=spec.trace_id,
+                span_id=ids[3],
+                parent_span_id=ids[0],
+                name="lookup_order",
+                start_time_unix_nano=first.end_time_unix_nano + 1_000_000,
+                end_time_unix_nano=first.end_time_unix_nano + 30_000_000,
+                attributes=[attr("openinference.span.kind", "TOOL")],
+            )
+        )
         llm_spans.extend([first, second])
-    resource = Resource(attributes=[attr("service.name", service),
-                                    attr("deployment.environment.name", "test")])
-    return ExportTraceServiceRequest(resource_spans=[ResourceSpans(
-        resource=resource,
-        scope_spans=[
-            ScopeSpans(scope=InstrumentationScope(name="heron.synthetic.app"), spans=app_spans),
-            ScopeSpans(scope=InstrumentationScope(name="opentelemetry.instrumentation.genai"),
-                       spans=llm_spans),
-        ],
-    )])
+    resource = Resource(
+        attributes=[attr("service.name", service), attr("deployment.environment.name", "test")]
+    )
+    return ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(
+                resource=resource,
+                scope_spans=[
+                    ScopeSpans(
+                        scope=InstrumentationScope(name="heron.synthetic.app"), spans=app_spans
+                    ),
+                    ScopeSpans(
+                        scope=InstrumentationScope(name="opentelemetry.instrumentation.genai"),
+                        spans=llm_spans,
+                    ),
+                ],
+            )
+        ]
+    )

@@ -57,6 +57,7 @@ from clickhouse_connect.driver.exceptions import Error as DriverError
 
 from heron.errors import HeronError, QueryError, StoreError
 from heron.model import (
+    LogRecord,
     Page,
     Score,
     SessionSummary,
@@ -68,7 +69,7 @@ from heron.model import (
     TraceSummary,
     UserSummary,
 )
-from heron.store.telemetry import activity, migrations, stats, traces
+from heron.store.telemetry import activity, logs, migrations, stats, traces
 from heron.store.telemetry.cursor import decode_cursor, encode_cursor
 from heron.store.telemetry.inheritance import inherit_trace_fields
 from heron.store.telemetry.location import StoreLocation, parse_store_url, quote_identifier
@@ -105,6 +106,7 @@ class ClickHouseTelemetryStore:
         db = quote_identifier(location.database, "database")
         self.spans_table = f"{db}.spans"
         self.scores_table = f"{db}.scores"
+        self.logs_table = f"{db}.logs"
         # chDB runs queries on one in-process handle; serialize them. A server client
         # (no session id) takes concurrent queries.
         self._lock: threading.Lock | None = threading.Lock() if location.kind == "chdb" else None
@@ -230,11 +232,31 @@ class ClickHouseTelemetryStore:
         """Insert scores with copies of their span's fields; one row per score_id."""
         self._scores.insert(scores)
 
+    def insert_logs(self, records: Sequence[LogRecord], *, dedup_token: str | None = None) -> None:
+        """Insert log records; a replay (same log_id) is stored once."""
+        logs.insert_logs(self, records, dedup_token)
+
+    def list_logs(
+        self,
+        project_id: str,
+        *,
+        trace_id: str | None = None,
+        time: TimeRange | None = None,
+        min_severity: int = 0,
+        q: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        """Logs of a trace (oldest first) or of a time window (newest first)."""
+        return logs.list_logs(
+            self, project_id, trace_id=trace_id, time=time, min_severity=min_severity, q=q,
+            limit=limit,
+        )
+
     def delete_project_data(self, project_id: str) -> None:
         """Delete every span and score of ``project_id`` (synchronous mutation)."""
         on_cluster = migrations.template_vars(self.location)["on_cluster"]
         local = migrations.template_vars(self.location)["local"]
-        for table in (self.spans_table, self.scores_table):
+        for table in (self.spans_table, self.scores_table, self.logs_table):
             with self._guard(f"delete project data from {table}"):
                 self._client.command(
                     f"ALTER TABLE {table}{local} {on_cluster} "
