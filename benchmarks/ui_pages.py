@@ -1,0 +1,96 @@
+"""UI page benchmark: server time of each web page over a loaded instance.
+
+    .venv/bin/python benchmarks/ingest.py --spans 1000000 --data-dir /tmp/heron-1m --keep
+    .venv/bin/python benchmarks/ui_pages.py --data-dir /tmp/heron-1m
+
+Starts ``heron serve`` on the given data directory and times full page loads
+(HTML only, the way the browser's first request sees them) of every page: the
+dashboard, trace list (plain and filtered), a trace detail, a span panel
+fragment, sessions, a session, users, a user, prompts, evals, settings.
+The target is < 300 ms p50 server time per page with 1M spans.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from heron.testing.server import HeronServer
+
+
+def _measure(name: str, call: Callable[[], httpx.Response], n: int) -> tuple[float, float]:
+    call()  # warm
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        resp = call()
+        samples.append((time.perf_counter() - t0) * 1000)
+        resp.raise_for_status()
+    samples.sort()
+    p50 = statistics.median(samples)
+    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    flag = "" if p50 < 300 else "   over the 300 ms target"
+    print(f"{name:<34} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms{flag}")
+    return p50, p95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("-n", type=int, default=20, help="samples per page")
+    parser.add_argument("--range", default="24h", help="time range preset of the list pages")
+    args = parser.parse_args()
+    with (
+        HeronServer(args.data_dir, env={"HERON_LOG_LEVEL": "warning"}) as server,
+        httpx.Client(base_url=server.url, timeout=120) as http,
+    ):
+        listing = http.get("/api/v1/traces", params={"since": "30d", "limit": 200}).json()
+        traces = listing["traces"]
+        if not traces:
+            raise SystemExit(f"no traces in {args.data_dir}: load it with benchmarks/ingest.py")
+        rng = random.Random(1)
+        models = sorted({m for t in traces for m in t["models"]})
+        users = sorted({t["user_id"] for t in traces if t["user_id"]})
+        sessions = sorted({t["session_id"] for t in traces if t["session_id"]})
+        spans = http.get(f"/api/v1/traces/{traces[0]['trace_id']}").json()["spans"]
+        r = args.range
+        print(f"{len(traces)} sample traces; pages over range={r}")
+        _measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
+        pages: list[tuple[str, Callable[[], str]]] = [
+            ("dashboard", lambda: f"/dashboard?range={r}"),
+            ("traces", lambda: f"/traces?range={r}"),
+            (
+                "traces model+status",
+                lambda: f"/traces?range={r}&model={rng.choice(models)}&status=error",
+            ),
+            ("traces search q", lambda: f"/traces?range={r}&q=refund"),
+            ("trace detail", lambda: f"/traces/{rng.choice(traces)['trace_id']}"),
+            (
+                "span panel fragment",
+                lambda: (
+                    f"/traces/{spans[0]['trace_id']}"
+                    f"?span={rng.choice(spans)['span_id']}&partial=panel"
+                ),
+            ),
+            ("sessions", lambda: f"/sessions?range={r}"),
+            ("session", lambda: f"/sessions/{quote(rng.choice(sessions), safe='')}"),
+            ("users", lambda: f"/users?range={r}"),
+            ("user", lambda: f"/users/{quote(rng.choice(users), safe='')}?range={r}"),
+            ("prompts", lambda: f"/prompts?range={r}"),
+            ("evals", lambda: f"/evals?range={r}"),
+            ("settings", lambda: "/settings"),
+        ]
+        for name, path in pages:
+            _measure(name, lambda path=path: http.get(path()), args.n)  # type: ignore[misc]
+        print("(figures include the HTTP round trip; see the baseline)")
+
+
+if __name__ == "__main__":
+    main()

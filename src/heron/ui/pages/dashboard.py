@@ -1,0 +1,130 @@
+"""The dashboard: traffic, latency, errors, tokens, cost and quality over time, per model."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+
+from heron.model import BUCKETS, StatsQuery, StatsRow, TimeRange
+from heron.model.query import Bucket
+from heron.query import ProjectQueries
+from heron.ui.charts import line_chart
+from heron.ui.params import RANGE_PRESETS, TimeChoice, parse_time_choice
+from heron.ui.render import Renderer
+from heron.ui.timeseries import bucket_for, series_by, total_series
+
+__all__ = ["model_charts", "quality_charts", "register", "summarize"]
+
+
+def register(router: APIRouter, renderer: Renderer) -> None:
+    """Add ``/`` (redirects here) and ``/dashboard``."""
+
+    @router.get("/", include_in_schema=False)
+    async def home() -> Response:
+        return RedirectResponse("/dashboard", status_code=307)
+
+    @router.get("/dashboard", include_in_schema=False)
+    async def dashboard_page(request: Request) -> Response:
+        params = dict(request.query_params)
+
+        def build(queries: ProjectQueries) -> Response:
+            choice = parse_time_choice(params)
+            time, bucket = choice.time, bucket_for(choice.time)
+            # Three reads: per model per bucket (charts), per bucket (quality and
+            # totals over time) and per model (percentiles cannot be merged from buckets).
+            by_model_bucket = queries.stats(
+                StatsQuery(time=time, bucket=bucket, group_by=("model",))
+            )
+            by_bucket = queries.stats(StatsQuery(time=time, bucket=bucket))
+            by_model = queries.stats(StatsQuery(time=time, group_by=("model",)))
+            cost_24h = _cost_last_24h(queries, choice, by_model)
+            return renderer.page(
+                request,
+                "dashboard.html",
+                choice=choice,
+                presets=RANGE_PRESETS,
+                bucket=bucket,
+                summary=summarize(by_model),
+                cost_24h=cost_24h,
+                charts=model_charts(by_model_bucket, time, bucket),
+                quality=quality_charts(by_bucket, time, bucket),
+                models=sorted(by_model, key=lambda r: -r.requests),
+            )
+
+        return await renderer.serve(request, build)
+
+
+def _cost_last_24h(
+    queries: ProjectQueries, choice: TimeChoice, by_model: list[StatsRow]
+) -> float | None:
+    rows = by_model
+    if choice.preset != "24h":
+        rows = queries.stats(StatsQuery(time=TimeRange.last(timedelta(hours=24))))
+    costs = [float(r.cost_usd) for r in rows if r.cost_usd is not None]
+    return sum(costs) if costs else None
+
+
+def summarize(rows: list[StatsRow]) -> dict[str, Any]:
+    """Totals over group rows: requests, errors, error rate, tokens and cost."""
+    requests = sum(r.requests for r in rows)
+    errors = sum(r.errors for r in rows)
+    costs = [float(r.cost_usd) for r in rows if r.cost_usd is not None]
+    return {
+        "requests": requests,
+        "errors": errors,
+        "error_rate": errors / requests if requests else None,
+        "input_tokens": sum(r.input_tokens for r in rows),
+        "output_tokens": sum(r.output_tokens for r in rows),
+        "tokens": sum(r.total_tokens for r in rows),
+        "cost": sum(costs) if costs else None,
+    }
+
+
+def model_charts(rows: list[StatsRow], time: TimeRange, bucket: Bucket) -> list[Markup]:
+    """The per-model charts, from stats rows grouped by model and bucketed."""
+    minutes = BUCKETS[bucket] / 60
+
+    def chart(title: str, value: Any, unit: Any, fill: float | None, area: bool = False) -> Markup:
+        series = series_by(rows, "model", value, time, bucket, fill)
+        return line_chart(series, title=title, start=time.start, end=time.end, unit=unit, area=area)
+
+    return [
+        chart("Requests per minute", lambda r: r.requests / minutes, "rate", 0.0),
+        chart("Latency p50", lambda r: r.latency_p50_ms, "ms", None),
+        chart("Latency p95", lambda r: r.latency_p95_ms, "ms", None),
+        chart("Time to first token p95 (streamed calls)", lambda r: r.ttft_p95_ms, "ms", None),
+        chart("Error rate", lambda r: r.error_rate, "pct", None),
+        chart(f"Tokens per {bucket}", lambda r: r.total_tokens, "tokens", 0.0),
+        chart(f"Cost per {bucket}", lambda r: r.cost_usd, "cost", 0.0, area=True),
+    ]
+
+
+def quality_charts(rows: list[StatsRow], time: TimeRange, bucket: Bucket) -> list[Markup]:
+    """Eval score and hallucination rate over time (empty until evals score calls)."""
+    none = "No eval scores in this range: evaluations will fill this chart"
+    return [
+        line_chart(
+            [total_series(rows, "average score", lambda r: r.avg_score, time, bucket, None)],
+            title="Eval score (average)",
+            start=time.start,
+            end=time.end,
+            unit="score",
+            empty_message=none,
+        ),
+        line_chart(
+            [
+                total_series(
+                    rows, "hallucination rate", lambda r: r.hallucination_rate, time, bucket, None
+                )
+            ],
+            title="Hallucination rate",
+            start=time.start,
+            end=time.end,
+            unit="pct",
+            empty_message=none,
+        ),
+    ]

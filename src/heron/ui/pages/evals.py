@@ -1,0 +1,42 @@
+"""Evals: quality over time and the recently scored traces."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from heron.model import StatsQuery, TraceFilter
+from heron.query import MAX_PAGE, ProjectQueries
+from heron.ui.pages.dashboard import quality_charts
+from heron.ui.params import RANGE_PRESETS, parse_time_choice
+from heron.ui.render import Renderer
+from heron.ui.timeseries import bucket_for
+
+__all__ = ["register"]
+
+
+def register(router: APIRouter, renderer: Renderer) -> None:
+    """Add ``/evals``."""
+
+    @router.get("/evals", include_in_schema=False)
+    async def evals_page(request: Request) -> Response:
+        params = dict(request.query_params)
+
+        def build(queries: ProjectQueries) -> Response:
+            choice = parse_time_choice(params)
+            bucket = bucket_for(choice.time)
+            rows = queries.stats(StatsQuery(time=choice.time, bucket=bucket))
+            # The newest traces carry their eval score; keep the scored ones.
+            page = queries.traces(TraceFilter(time=choice.time), None, MAX_PAGE)
+            scored = [t for t in page.items if t.eval_score is not None]
+            return renderer.page(
+                request,
+                "evals.html",
+                choice=choice,
+                presets=RANGE_PRESETS,
+                charts=quality_charts(rows, choice.time, bucket),
+                scored=scored,
+                has_scores=any(r.avg_score is not None for r in rows) or bool(scored),
+            )
+
+        return await renderer.serve(request, build)

@@ -1,0 +1,70 @@
+"""The session list and a session's traces as a conversation timeline."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from heron.query import ProjectQueries
+from heron.ui.params import RANGE_PRESETS, parse_time_choice
+from heron.ui.render import Renderer
+
+__all__ = ["register"]
+
+PAGE_SIZE = 50
+
+
+def register(router: APIRouter, renderer: Renderer) -> None:
+    """Add ``/sessions`` and ``/sessions/{session_id}``."""
+
+    @router.get("/sessions", include_in_schema=False)
+    async def sessions_page(request: Request) -> Response:
+        params = dict(request.query_params)
+
+        def build(queries: ProjectQueries) -> Response:
+            choice = parse_time_choice(params)
+            cursor = params.get("cursor") or None
+            page = queries.sessions(choice.time, cursor, PAGE_SIZE)
+            next_params = {**choice.params(), "cursor": page.next_cursor or ""}
+            return renderer.page(
+                request,
+                "sessions.html",
+                choice=choice,
+                presets=RANGE_PRESETS,
+                sessions=page.items,
+                next_params=next_params if page.next_cursor else None,
+                first_params=choice.params() if cursor else None,
+            )
+
+        return await renderer.serve(request, build)
+
+    @router.get("/sessions/{session_id:path}", include_in_schema=False)
+    async def session_page(request: Request, session_id: str) -> Response:
+        params = dict(request.query_params)
+
+        def build(queries: ProjectQueries) -> Response:
+            # A session is looked at as a whole: default to the last 30 days like the API.
+            choice = parse_time_choice(params, default="30d")
+            traces = queries.session(session_id, choice.time)
+            costs = [t.cost_usd for t in traces if t.cost_usd is not None]
+            totals = {
+                "traces": len(traces),
+                "errors": sum(1 for t in traces if t.error),
+                "tokens": sum(t.total_tokens for t in traces),
+                "cost": sum(costs) if costs else None,
+                "duration_ms": sum(t.duration_ms for t in traces),
+                "users": sorted({t.user_id for t in traces if t.user_id}),
+                "first": traces[0].start_time,
+                "last": traces[-1].start_time,
+            }
+            return renderer.page(
+                request,
+                "session.html",
+                session_id=session_id,
+                traces=traces,
+                totals=totals,
+                choice=choice,
+                presets=RANGE_PRESETS,
+            )
+
+        return await renderer.serve(request, build)
