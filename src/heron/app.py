@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from heron.health import IngestHealth
 from heron.ingest import Flusher, IngestCounters, Ingestor, WriteAheadLog, start_grpc_server
 from heron.metrics import LlmMetrics
 from heron.normalize import Normalizer, normalize_logs
+from heron.protocols import BackgroundService
 from heron.store import open_meta_store, open_telemetry_store
 from heron.ui import ui_router
 
@@ -48,7 +49,7 @@ class Components:
     ingestor: Ingestor
     counters: IngestCounters
     metrics: LlmMetrics
-    background: list[Callable[[], Any]] = field(default_factory=list)
+    background: list[BackgroundService] = field(default_factory=list)
 
 
 def build_components(settings: Settings) -> Components:
@@ -111,6 +112,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         comp.flusher.start()
+        for service in comp.background:
+            service.start()
         grpc_server = None
         if settings.grpc_port:
             grpc_server = await start_grpc_server(
@@ -122,6 +125,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         finally:
             if grpc_server is not None:
                 await grpc_server.stop(grace=2)
+            for service in reversed(comp.background):
+                await asyncio.to_thread(service.stop)
             await asyncio.to_thread(comp.flusher.stop)
             comp.wal.close()
             comp.context.store.close()

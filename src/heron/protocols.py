@@ -24,7 +24,14 @@ if TYPE_CHECKING:
         UserSummary,
     )
 
-__all__ = ["Judge", "Notifier", "Processor", "SpanObserver", "TelemetryStore"]
+__all__ = [
+    "BackgroundService",
+    "Judge",
+    "Notifier",
+    "Processor",
+    "SpanObserver",
+    "TelemetryStore",
+]
 
 
 @runtime_checkable
@@ -122,3 +129,19 @@ class Notifier(Protocol):
 
     def send(self, payload: dict[str, Any]) -> None:
         """Deliver once; raise on failure so the outbox retries."""
+
+
+class BackgroundService(Protocol):
+    """A worker that runs inside ``heron serve`` (and ``heron worker``): alerts, evals, retention.
+
+    ``start`` returns at once (the work runs on its own thread or task); ``stop``
+    finishes the current unit of work and returns.
+    """
+
+    name: str
+
+    def start(self) -> None:
+        """Begin working in the background."""
+
+    def stop(self) -> None:
+        """Stop after the current unit of work."""
