@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry
 
 from heron import __version__
+from heron.api.analytics import analytics_router
 from heron.api.context import AppContext, app_context, authorizer
 from heron.api.errors import install_error_handlers
 from heron.api.health import health_router
@@ -31,6 +32,7 @@ from heron.metrics import LlmMetrics
 from heron.normalize import Normalizer, normalize_logs
 from heron.protocols import BackgroundService
 from heron.store import open_meta_store, open_telemetry_store
+from heron.store.telemetry.analytics import TelemetryAnalytics
 from heron.ui import ui_router
 
 __all__ = ["Components", "build_components", "create_app"]
@@ -86,6 +88,7 @@ def build_components(settings: Settings) -> Components:
         counters=counters,
     )
     ingestor = Ingestor(wal, settings, counters=counters)
+    context.extras["analytics"] = TelemetryAnalytics(store)
     context.score_observers.append(metrics.observe_scores)
     context.ready_checks.append(store.ping)
     context.ready_checks.append(meta.ping)
@@ -147,6 +150,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     app.include_router(health_router())
     app.include_router(otlp_router(comp.ingestor, resolve_project))
     app.include_router(rest_router())
+    app.include_router(analytics_router())
     app.include_router(metrics_router(comp.metrics, authorizer("read")))
     app.include_router(ui_router())
     return app

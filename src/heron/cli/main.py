@@ -94,10 +94,12 @@ def _register_optional_groups() -> None:
     from heron.cli.demo import demo
     from heron.cli.export import export as export_group
     from heron.cli.keys import keys_group
+    from heron.cli.report import report
 
     cli.add_command(keys_group, "keys")
     cli.add_command(export_group, "export")
     cli.add_command(demo, "demo")
+    cli.add_command(report, "report")
 
 
 def main() -> None:

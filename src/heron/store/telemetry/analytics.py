@@ -1,0 +1,537 @@
+"""SQL of prompt and usage analytics (``heron.analytics`` does the statistics).
+
+Every query is bound to one project and a time range, reads LLM calls only
+(kind ``llm``/``embedding``) and leaves out ``duplicate_of`` spans, so a call
+reported by two instrumentations is counted and costed once. Scores are read
+from the scores table's copies of their span's context (no join).
+
+The rankings and counts behind the significance tests are in
+``heron.store.telemetry.ranking``; shared filters in ``analytics_sql``.
+
+Functions take the store as first argument; ``TelemetryAnalytics`` binds them
+to a store for callers that want an object.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from heron.errors import QueryError
+from heron.model import BUCKETS, TimeRange
+from heron.model.analytics import (
+    CONTEXT_HISTOGRAM_EDGES,
+    CacheUsage,
+    CallRef,
+    CompareSide,
+    CostPoint,
+    CountGroup,
+    PressureRow,
+    RankSample,
+    TemplateStats,
+    UsagePoint,
+    VariableStats,
+)
+from heron.store.telemetry.analytics_sql import (
+    COST_DIMENSIONS,
+    HALLUCINATION,
+    scores_where,
+    spans_where,
+    to_float,
+)
+from heron.store.telemetry.ranking import compare_counts, compare_ranks, user_counts, user_ranks
+from heron.store.telemetry.rows import to_utc
+from heron.store.telemetry.sql import Params
+
+if TYPE_CHECKING:
+    from heron.store.telemetry.store import ClickHouseTelemetryStore
+
+__all__ = [
+    "COST_DIMENSIONS",
+    "TelemetryAnalytics",
+    "cache_usage",
+    "compare_counts",
+    "compare_ranks",
+    "context_pressure",
+    "cost_points",
+    "lowest_scored_calls",
+    "template_stats",
+    "template_text",
+    "template_variables",
+    "user_counts",
+    "user_ranks",
+    "user_usage",
+    "worst_calls",
+]
+
+# -- templates -----------------------------------------------------------------------
+
+
+def template_stats(
+    store: ClickHouseTelemetryStore,
+    project_id: str,
+    time: TimeRange,
+    template_hash: str | None = None,
+) -> list[TemplateStats]:
+    """Per-template aggregates of the range (one template when ``template_hash`` is given)."""
+    p = Params()
+    where = [*spans_where(p, project_id, time), "prompt_template_hash IS NOT NULL"]
+    if template_hash is not None:
+        where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    sql = f"""
+        SELECT prompt_template_hash, count(), countIf(status = 'error'), avg(duration_ms),
+               quantileExactInclusive(0.95)(duration_ms),
+               quantileExactInclusive(0.95)(ttft_ms), countIf(ttft_ms IS NOT NULL),
+               avg(input_tokens), avg(output_tokens),
+               sum(cost_usd), countIf(cost_usd IS NOT NULL),
+               min(start_time), max(start_time),
+               arraySort(groupUniqArray(50)(prompt_template_version)),
+               argMax(span_id, start_time), argMax(trace_id, start_time)
+        FROM {store.spans_table} FINAL
+        WHERE {" AND ".join(where)}
+        GROUP BY prompt_template_hash"""
+    _, rows = store.query_rows(sql, p.values, "aggregate prompt templates")
+    if not rows:
+        return []
+    previews = _span_previews(store, project_id, time, [str(r[14]) for r in rows])
+    result: dict[str, TemplateStats] = {}
+    for row in rows:
+        preview, template = previews.get(str(row[14]), ("", None))
+        result[str(row[0])] = TemplateStats(
+            prompt_template_hash=str(row[0]),
+            calls=int(row[1]),
+            errors=int(row[2]),
+            latency_avg_ms=float(row[3]),
+            latency_p95_ms=float(row[4]),
+            ttft_p95_ms=to_float(row[5]) if row[6] else None,
+            input_tokens_avg=float(row[7]),
+            output_tokens_avg=float(row[8]),
+            cost_usd=float(row[9]) if row[10] else None,
+            priced_calls=int(row[10]),
+            first_seen=to_utc(row[11]),
+            last_seen=to_utc(row[12]),
+            versions=[str(v) for v in row[13]],
+            example_trace_id=str(row[15]),
+            example_preview=preview,
+            template_preview=template,
+        )
+    _add_template_scores(store, project_id, time, template_hash, result)
+    return list(result.values())
+
+
+def _span_previews(
+    store: ClickHouseTelemetryStore, project_id: str, time: TimeRange, span_ids: Sequence[str]
+) -> dict[str, tuple[str, str | None]]:
+    """span_id -> (input preview, first 200 characters of the template) for a few spans."""
+    p = Params()
+    where = spans_where(p, project_id, time)
+    where.append(f"span_id IN {p.add(list(span_ids), 'Array(String)')}")
+    sql = f"""
+        SELECT span_id, input_preview, substring(prompt_template, 1, 200)
+        FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}"""
+    _, rows = store.query_rows(sql, p.values, "read example previews")
+    return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+
+
+def _add_template_scores(
+    store: ClickHouseTelemetryStore,
+    project_id: str,
+    time: TimeRange,
+    template_hash: str | None,
+    result: dict[str, TemplateStats],
+) -> None:
+    p = Params()
+    where = [
+        f"project_id = {p.text(project_id)}",
+        p.in_range("span_start_time", time),
+        "prompt_template_hash IS NOT NULL",
+    ]
+    if template_hash is not None:
+        where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    name = p.text(HALLUCINATION)
+    sql = f"""
+        SELECT prompt_template_hash,
+               avgIf(value, name != {name} AND value IS NOT NULL),
+               countIf(name != {name} AND value IS NOT NULL),
+               countIf(name = {name} AND value >= 0.5),
+               countIf(name = {name} AND value IS NOT NULL)
+        FROM {store.scores_table} FINAL WHERE {" AND ".join(where)}
+        GROUP BY prompt_template_hash"""
+    _, rows = store.query_rows(sql, p.values, "aggregate template scores")
+    for key, avg_score, scored, hallucinated, judged in rows:
+        stats = result.get(str(key))
+        if stats is None:
+            continue
+        stats.scored, stats.judged = int(scored), int(judged)
+        stats.avg_score = float(avg_score) if scored else None
+        stats.hallucination_rate = int(hallucinated) / int(judged) if judged else None
+
+
+def template_variables(
+    store: ClickHouseTelemetryStore,
+    project_id: str,
+    time: TimeRange,
+    template_hash: str,
+    top: int = 5,
+) -> list[VariableStats]:
+    """Each variable of the template: calls that set it, distinct values, top values."""
+    p = Params()
+    where = spans_where(p, project_id, time)
+    where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    sql = f"""
+        SELECT k, v, c, sum(c) OVER (PARTITION BY k), count() OVER (PARTITION BY k)
+        FROM (
+            SELECT kv.1 AS k, substring(kv.2, 1, 200) AS v, count() AS c
+            FROM {store.spans_table} FINAL
+            ARRAY JOIN JSONExtractKeysAndValuesRaw(prompt_template_variables) AS kv
+            WHERE {" AND ".join(where)}
+            GROUP BY k, v
+        )
+        ORDER BY k, c DESC, v
+        LIMIT {p.add(top, "UInt32")} BY k"""
+    _, rows = store.query_rows(sql, p.values, "read template variables")
+    result: dict[str, VariableStats] = {}
+    for key, raw, count, calls, distinct in rows:
+        stats = result.setdefault(str(key), VariableStats(str(key), int(calls), int(distinct)))
+        stats.top.append((_json_text(str(raw)), int(count)))
+    return list(result.values())
+
+
+def _json_text(raw: str) -> str:
+    """A raw JSON value as display text: strings unquoted, anything else as written."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw  # cut at 200 characters mid-value
+    return value if isinstance(value, str) else raw
+
+
+_CALL_COLUMNS = (
+    "trace_id, span_id, start_time, status, duration_ms, model, "
+    "coalesce(error_type, status_message), input_preview"
+)
+
+
+def _call(row: Sequence[Any]) -> CallRef:
+    return CallRef(
+        trace_id=str(row[0]),
+        span_id=str(row[1]),
+        start_time=to_utc(row[2]),
+        status=str(row[3]),
+        duration_ms=float(row[4]),
+        model=row[5],
+        error=row[6],
+        preview=str(row[7]),
+    )
+
+
+def worst_calls(
+    store: ClickHouseTelemetryStore,
+    project_id: str,
+    time: TimeRange,
+    template_hash: str,
+    limit: int = 10,
+) -> list[CallRef]:
+    """The template's failed calls first, then its slowest."""
+    p = Params()
+    where = spans_where(p, project_id, time)
+    where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    sql = f"""
+        SELECT {_CALL_COLUMNS} FROM {store.spans_table} FINAL
+        WHERE {" AND ".join(where)}
+        ORDER BY status = 'error' DESC, duration_ms DESC, span_id
+        LIMIT {p.add(limit, "UInt32")}"""
+    _, rows = store.query_rows(sql, p.values, "read worst calls")
+    return [_call(row) for row in rows]
+
+
+def lowest_scored_calls(
+    store: ClickHouseTelemetryStore,
+    project_id: str,
+    time: TimeRange,
+    template_hash: str,
+    limit: int = 10,
+) -> list[CallRef]:
+    """The template's calls with the lowest numeric scores (hallucination flags excluded)."""
+    p = Params()
+    where = scores_where(p, project_id, time, None)
+    where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    sql = f"""
+        SELECT trace_id, ifNull(span_id, ''), name, value FROM {store.scores_table} FINAL
+        WHERE {" AND ".join(where)}
+        ORDER BY value, created_at, score_id
+        LIMIT {p.add(limit, "UInt32")}"""
+    _, scores = store.query_rows(sql, p.values, "read lowest scores")
+    if not scores:
+        return []
+    p = Params()
+    where = spans_where(p, project_id, time)
+    where.append(f"trace_id IN {p.add(sorted({str(s[0]) for s in scores}), 'Array(String)')}")
+    where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    sql = f"""
+        SELECT {_CALL_COLUMNS} FROM {store.spans_table} FINAL
+        WHERE {" AND ".join(where)} ORDER BY start_time"""
+    _, rows = store.query_rows(sql, p.values, "read scored calls")
+    by_span = {str(r[1]): _call(r) for r in rows}
+    by_trace: dict[str, CallRef] = {}
+    for call in by_span.values():
+        by_trace.setdefault(call.trace_id, call)
+    result: list[CallRef] = []
+    for trace_id, span_id, name, value in scores:
+        found = by_span.get(str(span_id)) or by_trace.get(str(trace_id))
+        if found is None:
+            continue
+        result.append(_replace_score(found, float(value), str(name)))
+    return result
+
+
+def _replace_score(call: CallRef, score: float, name: str) -> CallRef:
+    return CallRef(
+        call.trace_id,
+        call.span_id,
+        call.start_time,
+        call.status,
+        call.duration_ms,
+        call.model,
+        call.error,
+        call.preview,
+        score,
+        name,
+    )
+
+
+# -- usage and cost --------------------------------------------------------------------
+
+
+def _bucket_expr(p: Params, bucket: str) -> str:
+    if bucket not in BUCKETS:
+        raise QueryError(f"bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
+    seconds = p.add(BUCKETS[bucket], "UInt32")
+    return f"toDateTime(intDiv(toUnixTimestamp(start_time), {seconds}) * {seconds}, 'UTC')"
+
+
+def user_usage(
+    store: ClickHouseTelemetryStore, project_id: str, user_id: str, time: TimeRange, bucket: str
+) -> list[UsagePoint]:
+    """Requests, tokens and cost of one user per bucket (buckets without calls omitted)."""
+    p = Params()
+    where = [*spans_where(p, project_id, time), f"user_id = {p.text(user_id)}"]
+    sql = f"""
+        SELECT {_bucket_expr(p, bucket)} AS b, count(), countIf(status = 'error'),
+               sum(input_tokens), sum(output_tokens), sum(cached_input_tokens),
+               sum(total_tokens), sum(cost_usd), countIf(cost_usd IS NOT NULL)
+        FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}
+        GROUP BY b ORDER BY b"""
+    _, rows = store.query_rows(sql, p.values, "aggregate user usage")
+    return [
+        UsagePoint(
+            to_utc(r[0]),
+            int(r[1]),
+            int(r[2]),
+            int(r[3]),
+            int(r[4]),
+            int(r[5]),
+            int(r[6]),
+            float(r[7]) if r[8] else None,
+        )
+        for r in rows
+    ]
+
+
+def cost_points(
+    store: ClickHouseTelemetryStore,
+    project_id: str,
+    time: TimeRange,
+    by: str | None,
+    bucket: str | None,
+) -> list[CostPoint]:
+    """Cost and tokens per ``by`` value (None: the whole project) and per bucket (None: total)."""
+    if by is not None and by not in COST_DIMENSIONS:
+        raise QueryError(
+            f"cannot attribute cost by {by!r}; use one of {', '.join(COST_DIMENSIONS)}"
+        )
+    p = Params()
+    where = spans_where(p, project_id, time)
+    key = COST_DIMENSIONS[by] if by is not None else "''"
+    bucket_sql = _bucket_expr(p, bucket) if bucket is not None else "toDateTime(0, 'UTC')"
+    sql = f"""
+        SELECT {key} AS k, {bucket_sql} AS b, count(), sum(input_tokens), sum(output_tokens),
+               sum(cached_input_tokens), sum(cost_usd), countIf(cost_usd IS NOT NULL)
+        FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}
+        GROUP BY k, b ORDER BY k, b"""
+    _, rows = store.query_rows(sql, p.values, "attribute cost")
+    return [
+        CostPoint(
+            key=(str(r[0]) or None) if by is not None else None,
+            bucket_start=to_utc(r[1]) if bucket is not None else None,
+            requests=int(r[2]),
+            input_tokens=int(r[3]),
+            output_tokens=int(r[4]),
+            cached_input_tokens=int(r[5]),
+            cost_usd=float(r[6] or 0),
+            priced_calls=int(r[7]),
+        )
+        for r in rows
+    ]
+
+
+def cache_usage(
+    store: ClickHouseTelemetryStore, project_id: str, time: TimeRange
+) -> list[CacheUsage]:
+    """Cache-read tokens per model (calls that read a cache only)."""
+    p = Params()
+    where = [*spans_where(p, project_id, time), "cached_input_tokens > 0"]
+    sql = f"""
+        SELECT model, provider, request_model, response_model, count(),
+               sum(cached_input_tokens), max(start_time)
+        FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}
+        GROUP BY model, provider, request_model, response_model
+        ORDER BY sum(cached_input_tokens) DESC"""
+    _, rows = store.query_rows(sql, p.values, "sum cached tokens")
+    return [CacheUsage(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), to_utc(r[6])) for r in rows]
+
+
+# -- context window ----------------------------------------------------------------------
+
+
+def context_pressure(
+    store: ClickHouseTelemetryStore, project_id: str, time: TimeRange, examples: int = 3
+) -> list[PressureRow]:
+    """Utilization distribution overall, per model and per template, in one scan."""
+    p = Params()
+    where = spans_where(p, project_id, time)
+    edges = [*CONTEXT_HISTOGRAM_EDGES, float("inf")]
+    bins = ", ".join(
+        f"countIf(u >= {lo} AND u < {hi})" if hi != float("inf") else f"countIf(u >= {lo})"
+        for lo, hi in itertools.pairwise(edges)
+    )
+    length = "has(finish_reasons, 'length')"
+    sql = f"""
+        SELECT lk.1 AS level, lk.2 AS key, count(), countIf(u IS NOT NULL),
+               quantileExactInclusive(0.5)(u), quantileExactInclusive(0.95)(u), max(u),
+               [{bins}], countIf(u > 0.8), countIf(u > 0.95), countIf({length}),
+               groupArrayIf({p.add(examples, "UInt32")})(trace_id, {length})
+        FROM (
+            SELECT arrayJoin([('all', ''), ('model', ifNull(model, '')),
+                              ('template', ifNull(prompt_template_hash, ''))]) AS lk,
+                   context_window_utilization AS u, finish_reasons, trace_id
+            FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}
+        )
+        GROUP BY level, key ORDER BY level, key"""
+    _, rows = store.query_rows(sql, p.values, "measure context pressure")
+    result = []
+    for r in rows:
+        measured = int(r[3])
+        result.append(
+            PressureRow(
+                level=str(r[0]),
+                key=str(r[1]) or None,
+                calls=int(r[2]),
+                measured=measured,
+                p50=to_float(r[4]) if measured else None,
+                p95=to_float(r[5]) if measured else None,
+                max=to_float(r[6]) if measured else None,
+                histogram=[int(c) for c in r[7]],
+                over_80=int(r[8]),
+                over_95=int(r[9]),
+                length_finishes=int(r[10]),
+                length_examples=[str(t) for t in r[11]],
+            )
+        )
+    return result
+
+
+class TelemetryAnalytics:
+    """The analytics queries bound to one ``ClickHouseTelemetryStore``."""
+
+    def __init__(self, store: ClickHouseTelemetryStore) -> None:
+        self.store = store
+
+    def template_stats(
+        self, project_id: str, time: TimeRange, template_hash: str | None = None
+    ) -> list[TemplateStats]:
+        """See :func:`template_stats`."""
+        return template_stats(self.store, project_id, time, template_hash)
+
+    def template_variables(
+        self, project_id: str, time: TimeRange, template_hash: str, top: int = 5
+    ) -> list[VariableStats]:
+        """See :func:`template_variables`."""
+        return template_variables(self.store, project_id, time, template_hash, top)
+
+    def template_text(self, project_id: str, time: TimeRange, template_hash: str) -> str | None:
+        """The template's latest full text in the range."""
+        return template_text(self.store, project_id, time, template_hash)
+
+    def worst_calls(
+        self, project_id: str, time: TimeRange, template_hash: str, limit: int = 10
+    ) -> list[CallRef]:
+        """See :func:`worst_calls`."""
+        return worst_calls(self.store, project_id, time, template_hash, limit)
+
+    def lowest_scored_calls(
+        self, project_id: str, time: TimeRange, template_hash: str, limit: int = 10
+    ) -> list[CallRef]:
+        """See :func:`lowest_scored_calls`."""
+        return lowest_scored_calls(self.store, project_id, time, template_hash, limit)
+
+    def compare_ranks(
+        self,
+        project_id: str,
+        a: CompareSide,
+        b: CompareSide,
+        measure: str,
+        score_name: str | None = None,
+    ) -> RankSample:
+        """See :func:`compare_ranks`."""
+        return compare_ranks(self.store, project_id, a, b, measure, score_name)
+
+    def compare_counts(
+        self, project_id: str, a: CompareSide, b: CompareSide, what: str
+    ) -> dict[str, CountGroup]:
+        """See :func:`compare_counts`."""
+        return compare_counts(self.store, project_id, a, b, what)
+
+    def user_ranks(self, project_id: str, time: TimeRange, measure: str) -> RankSample:
+        """See :func:`user_ranks`."""
+        return user_ranks(self.store, project_id, time, measure)
+
+    def user_counts(self, project_id: str, time: TimeRange) -> dict[str, CountGroup]:
+        """See :func:`user_counts`."""
+        return user_counts(self.store, project_id, time)
+
+    def user_usage(
+        self, project_id: str, user_id: str, time: TimeRange, bucket: str
+    ) -> list[UsagePoint]:
+        """See :func:`user_usage`."""
+        return user_usage(self.store, project_id, user_id, time, bucket)
+
+    def cost_points(
+        self, project_id: str, time: TimeRange, by: str | None, bucket: str | None
+    ) -> list[CostPoint]:
+        """See :func:`cost_points`."""
+        return cost_points(self.store, project_id, time, by, bucket)
+
+    def cache_usage(self, project_id: str, time: TimeRange) -> list[CacheUsage]:
+        """See :func:`cache_usage`."""
+        return cache_usage(self.store, project_id, time)
+
+    def context_pressure(self, project_id: str, time: TimeRange) -> list[PressureRow]:
+        """See :func:`context_pressure`."""
+        return context_pressure(self.store, project_id, time)
+
+
+def template_text(
+    store: ClickHouseTelemetryStore, project_id: str, time: TimeRange, template_hash: str
+) -> str | None:
+    """The full text of the template's most recent call in the range (None if never seen)."""
+    p = Params()
+    where = spans_where(p, project_id, time)
+    where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    sql = f"""
+        SELECT prompt_template FROM {store.spans_table} FINAL
+        WHERE {" AND ".join(where)} ORDER BY start_time DESC LIMIT 1"""
+    _, rows = store.query_rows(sql, p.values, "read a template")
+    return rows[0][0] if rows else None
