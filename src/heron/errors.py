@@ -9,13 +9,15 @@
     │   ├── PayloadTooLargeError   the body exceeds the size limit (HTTP 413)
     │   ├── UnsupportedMediaError  the content type is not an OTLP encoding (HTTP 415)
     │   └── BackpressureError      the WAL is over its budget: retry later (HTTP 429 / RESOURCE_EXHAUSTED)
+    │       └── RateLimitedError   a key (or project) sent more than its rate limit (HTTP 429)
     ├── WalError                   the write-ahead log is corrupt or not writable
     ├── StoreError                 the telemetry or metadata store failed
     │   └── NotFoundError          the requested object does not exist (in this project)
     ├── QueryError                 a query parameter is invalid (HTTP 400)
     ├── AuthError                  missing or invalid credentials (HTTP 401)
     │   └── ForbiddenError         the key's role does not allow this (HTTP 403)
-    └── MissingExtraError          an optional dependency is not installed
+    ├── MissingExtraError          an optional dependency is not installed
+    └── JudgeError                 an LLM judge call failed (HTTP, timeout, refusal, bad answer)
 
 Every message names the bad value, the likely cause and the fix, because the
 person reading it is usually an operator at 2 AM, not the author.
@@ -31,10 +33,12 @@ __all__ = [
     "HeronError",
     "IngestError",
     "InvalidPayloadError",
+    "JudgeError",
     "MissingExtraError",
     "NotFoundError",
     "PayloadTooLargeError",
     "QueryError",
+    "RateLimitedError",
     "StoreError",
     "UnsupportedMediaError",
     "WalError",
@@ -82,6 +86,14 @@ class BackpressureError(IngestError):
         self.retry_after_s = retry_after_s
 
 
+class RateLimitedError(BackpressureError):
+    """A key (or, with auth off, a project) is over its request or span rate limit.
+
+    A subclass of :class:`BackpressureError` so every transport already answers
+    it with 429 / RESOURCE_EXHAUSTED and a retry delay.
+    """
+
+
 class WalError(HeronError):
     """The write-ahead log is corrupt or cannot be written."""
 
@@ -110,6 +122,16 @@ class MissingExtraError(HeronError):
     """An optional dependency is missing; the message has the exact install line."""
 
     def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(
-            f"{feature} needs an optional dependency: pip install 'heron[{extra}]'"
-        )
+        super().__init__(f"{feature} needs an optional dependency: pip install 'heron[{extra}]'")
+
+
+class JudgeError(HeronError):
+    """An LLM judge call failed; ``reason`` is a short machine-readable cause.
+
+    Evaluators turn it into an ``unclear`` result carrying the message, so a
+    failing judge never crashes an eval worker and never yields a made-up score.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
