@@ -27,10 +27,13 @@ claude = anthropic.Anthropic(base_url=anthropic_url, api_key="test-key", max_ret
 
 @heron_sdk.observe(name="ask_openai", kind="chain")
 def ask_openai(country: str) -> str:
-    with heron_sdk.prompt_context("What is the capital of {country}?", version="v2",
-                                  country=country) as text:
+    with heron_sdk.prompt_context(
+        "What is the capital of {country}?", version="v2", country=country
+    ) as text:
         stream = oai.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": text}], stream=True,
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": text}],
+            stream=True,
             stream_options={"include_usage": True},
         )
         answer = "".join((c.choices[0].delta.content or "") for c in stream if c.choices)
@@ -41,22 +44,23 @@ def ask_openai(country: str) -> str:
 @heron_sdk.observe(name="ask_claude", kind="chain")
 def ask_claude(country: str) -> str:
     text = heron_sdk.prompt("Name the capital of {country}.", version="v1", country=country)
-    msg = claude.messages.create(model="claude-haiku-4-5", max_tokens=100,
-                                 messages=[{"role": "user", "content": text}])
+    msg = claude.messages.create(
+        model="claude-haiku-4-5", max_tokens=100, messages=[{"role": "user", "content": text}]
+    )
     log.info("claude answered")
     return "".join(block.text for block in msg.content if block.type == "text")
 
 
 trace_ids = {}
-with heron_sdk.context(user_id="user-e2e", session_id="sess-e2e", tags=["e2e"]):
-    with trace.get_tracer("sdk_app").start_as_current_span("request") as root:
-        ask_openai("France")
-        trace_ids["openai"] = format(root.get_span_context().trace_id, "032x")
-with heron_sdk.context(user_id="user-e2e", session_id="sess-e2e", tags=["e2e"]):
-    with trace.get_tracer("sdk_app").start_as_current_span("request") as root:
-        ask_claude("Japan")
-        trace_ids["anthropic"] = format(root.get_span_context().trace_id, "032x")
-        heron_sdk.score("thumbs", 1.0, comment="great")
+tracer = trace.get_tracer("sdk_app")
+ctx = {"user_id": "user-e2e", "session_id": "sess-e2e", "tags": ["e2e"]}
+with heron_sdk.context(**ctx), tracer.start_as_current_span("request") as root:
+    ask_openai("France")
+    trace_ids["openai"] = format(root.get_span_context().trace_id, "032x")
+with heron_sdk.context(**ctx), tracer.start_as_current_span("request") as root:
+    ask_claude("Japan")
+    trace_ids["anthropic"] = format(root.get_span_context().trace_id, "032x")
+    heron_sdk.score("thumbs", 1.0, comment="great")
 handle.force_flush()
 handle.shutdown()
 print(json.dumps(trace_ids))

@@ -31,8 +31,8 @@ def test_migrations_are_numbered_in_order() -> None:
 
 def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
     statements = _all(CLUSTER)
-    assert len(statements) == 4
-    spans_local, spans_dist, scores_local, scores_dist = statements
+    assert len(statements) == 6
+    spans_local, spans_dist, scores_local, scores_dist, logs_local, logs_dist = statements
     assert (
         spans_local.splitlines()[0]
         == "CREATE TABLE IF NOT EXISTS `obs`.spans_local ON CLUSTER `prod`"
@@ -54,6 +54,13 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
         "CREATE TABLE IF NOT EXISTS `obs`.scores ON CLUSTER `prod` AS `obs`.scores_local\n"
         "ENGINE = Distributed('prod', 'obs', 'scores_local', cityHash64(project_id, trace_id))"
     )
+    assert logs_local.splitlines()[0] == (
+        "CREATE TABLE IF NOT EXISTS `obs`.logs_local ON CLUSTER `prod`"
+    )
+    assert logs_dist == (
+        "CREATE TABLE IF NOT EXISTS `obs`.logs ON CLUSTER `prod` AS `obs`.logs_local\n"
+        "ENGINE = Distributed('prod', 'obs', 'logs_local', cityHash64(project_id, log_id))"
+    )
     assert create_database_sql(CLUSTER) == "CREATE DATABASE IF NOT EXISTS `obs` ON CLUSTER `prod`"
     assert migrations_table_sql(CLUSTER) == (
         "CREATE TABLE IF NOT EXISTS `obs`.schema_migrations ON CLUSTER `prod`\n"
@@ -71,12 +78,13 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
 
 def test_single_server_ddl_has_no_cluster_parts() -> None:
     statements = _all(SINGLE)
-    assert len(statements) == 2
-    spans, scores = statements
+    assert len(statements) == 3
+    spans, scores, logs = statements
     assert spans.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.spans"
     assert "ENGINE = ReplacingMergeTree(inserted_at)" in spans.splitlines()
     assert "SETTINGS non_replicated_deduplication_window = 10000" in spans.splitlines()
     assert scores.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.scores"
+    assert logs.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.logs"
     joined = "\n".join(statements)
     for cluster_part in ("ON CLUSTER", "Replicated", "Distributed", "_local", "$"):
         assert cluster_part not in joined
