@@ -31,9 +31,7 @@ class Clock:
 
 def test_requests_are_limited_per_key_with_retry_after() -> None:
     clock = Clock()
-    limiter = RateLimiter(
-        RateLimits(requests_per_s=1, request_burst=2, spans_per_s=0), clock=clock
-    )
+    limiter = RateLimiter(RateLimits(requests_per_s=1, request_burst=2, spans_per_s=0), clock=clock)
     alice = Principal("p", "ingest", "key-a")
     limiter.check(alice)
     limiter.check(alice)
@@ -103,9 +101,7 @@ def test_long_values_are_cut_on_utf8_boundaries_and_flagged() -> None:
 
 
 def test_attribute_count_is_capped_and_recorded() -> None:
-    request = _span_request(
-        [KeyValue(key=f"k{i}", value=AnyValue(int_value=i)) for i in range(20)]
-    )
+    request = _span_request([KeyValue(key=f"k{i}", value=AnyValue(int_value=i)) for i in range(20)])
     assert cap_traces_request(request, PayloadCaps(max_value_bytes=100, max_attributes=5)) == 1
     span = request.resource_spans[0].scope_spans[0].spans[0]
     assert [kv.key for kv in span.attributes] == ["k0", "k1", "k2", "k3", "k4", TRUNCATED_ATTRIBUTE]

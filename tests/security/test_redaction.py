@@ -54,7 +54,9 @@ def _attrs(request: ExportTraceServiceRequest) -> dict[str, object]:
 
 
 def test_pii_is_replaced_in_plain_nested_and_json_values() -> None:
-    messages = json.dumps([{"role": "user", "parts": [{"type": "text", "content": f"I am {EMAIL}"}]}])
+    messages = json.dumps(
+        [{"role": "user", "parts": [{"type": "text", "content": f"I am {EMAIL}"}]}]
+    )
     nested = AnyValue()
     nested.array_value.values.add().string_value = f"card {CARD}"
     inner = nested.array_value.values.add().kvlist_value.values.add()
@@ -74,7 +76,11 @@ def test_pii_is_replaced_in_plain_nested_and_json_values() -> None:
         "arrayValue": {
             "values": [
                 {"stringValue": "card [REDACTED:card]"},
-                {"kvlistValue": {"values": [{"key": "ip", "value": {"stringValue": "client [REDACTED:ip]"}}]}},
+                {
+                    "kvlistValue": {
+                        "values": [{"key": "ip", "value": {"stringValue": "client [REDACTED:ip]"}}]
+                    }
+                },
             ]
         }
     }
@@ -118,11 +124,20 @@ def test_deny_list_drops_exact_and_glob_keys_everywhere() -> None:
     assert stats.attributes_dropped == 6
 
 
-_CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.",
-                     "llm.output_messages.")
+_CONTENT_PREFIXES = (
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+    "llm.input_messages.",
+    "llm.output_messages.",
+)
 _CONTENT_KEYS = {
-    "gen_ai.input.messages", "gen_ai.output.messages", "input.value", "output.value",
-    "traceloop.entity.input", "traceloop.entity.output", "gen_ai.system_instructions",
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "input.value",
+    "output.value",
+    "traceloop.entity.input",
+    "traceloop.entity.output",
+    "gen_ai.system_instructions",
 }
 
 
@@ -165,7 +180,9 @@ def test_capture_off_clears_gen_ai_log_event_bodies(fixtures_dir: Path) -> None:
     assert paths
     for path in paths:
         request = ExportLogsServiceRequest.FromString(path.read_bytes())
-        records = [r for rl in request.resource_logs for sl in rl.scope_logs for r in sl.log_records]
+        records = [
+            r for rl in request.resource_logs for sl in rl.scope_logs for r in sl.log_records
+        ]
         with_body = sum(r.HasField("body") for r in records)
         stats = redact_logs_request(request, RedactionPolicy(capture_content=False))
         after = [r for rl in request.resource_logs for sl in rl.scope_logs for r in sl.log_records]
@@ -204,9 +221,9 @@ def test_logs_bodies_are_redacted_or_dropped() -> None:
     assert request.resource_logs[0].scope_logs[0].log_records[0].body.string_value == (
         "user [REDACTED:email] asked"
     )
-    assert request.resource_logs[0].scope_logs[0].log_records[0].attributes[0].value.string_value == (
-        "[REDACTED:ip]"
-    )
+    assert request.resource_logs[0].scope_logs[0].log_records[0].attributes[
+        0
+    ].value.string_value == ("[REDACTED:ip]")
     stats = redact_logs_request(copy, RedactionPolicy(capture_content=False))
     assert not copy.resource_logs[0].scope_logs[0].log_records[0].HasField("body")
     assert stats.bodies_dropped == 1
@@ -247,7 +264,7 @@ def test_policy_for_project_and_cache_ttl(meta: MetaStore) -> None:
     policy = cache.get(project.id)
     assert policy.capture_content is False
     assert "phone" not in policy.pii_kinds
-    assert policy == policy_for_project(meta.get_project(project.id), Settings())
+    assert policy == policy_for_project(meta.get_project(project.id), Settings(redact_pii=True))
     # A server-wide HERON_CAPTURE_CONTENT=false overrides a project that keeps content.
     other = meta.ensure_project("q")
     assert policy_for_project(other, Settings(capture_content=False)).capture_content is False

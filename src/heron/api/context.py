@@ -44,7 +44,15 @@ def app_context(request: Request) -> AppContext:
 def principal_of(request: Request) -> Principal:
     """Authenticate the request's bearer key (or the local default when auth is off)."""
     ctx = app_context(request)
-    return ctx.authenticator.authenticate(request.headers.get("authorization"))
+    header = request.headers.get("authorization")
+    if not header and ctx.authenticator.auth_required:
+        # The UI: a signed session cookie from /login stands in for the bearer key.
+        from heron.api.login import session_principal
+
+        found = session_principal(request)
+        if found is not None:
+            return found
+    return ctx.authenticator.authenticate(header)
 
 
 def authorizer(action: Action) -> Callable[[Request], Awaitable[Principal]]:

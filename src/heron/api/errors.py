@@ -50,7 +50,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the HeronError handler and a catch-all that hides tracebacks."""
 
     async def on_heron_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HeronError)  # noqa: S101 - registered for HeronError only
+        assert isinstance(exc, HeronError)
         code = status_for(exc)
         headers: dict[str, str] = {}
         if isinstance(exc, BackpressureError):

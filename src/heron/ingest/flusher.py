@@ -17,9 +17,11 @@ unstored data.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol, TypeVar
@@ -120,6 +122,7 @@ class Flusher:
         self._done = wal.checkpoint_seq
         self._lookahead: dict[int, list[Span]] = {}
         self._thread: threading.Thread | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heron-store-writer")
 
     # -- control ----------------------------------------------------------------------
 
@@ -156,6 +159,7 @@ class Flusher:
         if self._thread.is_alive():
             self._abandon.set()
             self._thread.join()
+        self._writer.shutdown(wait=True)
         return self._done >= self.wal.last_seq
 
     # -- the loop ---------------------------------------------------------------------
@@ -199,9 +203,34 @@ class Flusher:
             # Linger so that many small requests become one large insert.
             self._wake.wait(self.interval_s)
         self._wake.clear()
-        while (batch := self._next_batch()) is not None:
-            self._flush(batch)
+        self._pipeline()
         return True
+
+    def _pipeline(self) -> None:
+        """Normalize the next batch while the writer thread stores the previous one.
+
+        At most one batch is being written at a time, so the WAL's single in-flight
+        range and the in-order checkpoint stay as they were; only the CPU-bound
+        normalization overlaps with the store's insert (which releases the GIL in
+        the engine).
+        """
+        cursor = self._done
+        pending: Future[None] | None = None
+        try:
+            while (batch := self._next_batch(cursor)) is not None:
+                cursor = batch.last
+                if pending is not None:
+                    pending.result()
+                pending = self._writer.submit(self._flush, batch)
+            if pending is not None:
+                done, pending = pending, None
+                done.result()
+        finally:
+            if pending is not None:
+                # Preparing the next batch failed: let the write in progress finish so
+                # the checkpoint stays in order before the loop retries.
+                with contextlib.suppress(Exception):
+                    pending.result()
 
     def _replay_inflight(self, first: int, last: int) -> None:
         records = self._read(first - 1, last - first + 1)
@@ -216,9 +245,10 @@ class Flusher:
     def _read(self, after_seq: int, count: int) -> list[WalRecord]:
         return self.wal.read_after(after_seq, max_records=count)
 
-    def _next_batch(self) -> _Batch | None:
-        """The next run of records: one logs record, or trace records up to max_spans."""
-        records = self._read(self._done, _READ_CHUNK)
+    def _next_batch(self, after_seq: int) -> _Batch | None:
+        """The next run of records after ``after_seq``: one logs record, or trace records
+        up to max_spans."""
+        records = self._read(after_seq, _READ_CHUNK)
         if not records:
             return None
         if records[0].kind == "logs":

@@ -6,6 +6,9 @@ in the write-ahead log; the flusher does the rest.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
@@ -22,7 +25,12 @@ from heron.ingest.otlp_decode import decode_logs, decode_traces, encode_message,
 from heron.ingest.validate import validate_logs, validate_traces
 from heron.ingest.wal import WriteAheadLog
 
-__all__ = ["Ingestor"]
+__all__ = ["Ingestor", "PrepareLogs", "PrepareTraces"]
+
+PrepareTraces = Callable[[str, ExportTraceServiceRequest], object]
+"""Changes a valid traces request in place before the WAL; raises to refuse it."""
+PrepareLogs = Callable[[str, ExportLogsServiceRequest], object]
+"""Changes a valid logs request in place before the WAL; raises to refuse it."""
 
 
 class Ingestor:
@@ -35,6 +43,8 @@ class Ingestor:
         *,
         max_body_bytes: int | None = None,
         counters: IngestCounters | None = None,
+        prepare_traces: PrepareTraces | None = None,
+        prepare_logs: PrepareLogs | None = None,
     ) -> None:
         """``max_body_bytes`` (default ``settings.max_body_bytes``) bounds bodies before
         and after gunzip."""
@@ -43,6 +53,10 @@ class Ingestor:
             max_body_bytes if max_body_bytes is not None else setting(settings, "max_body_bytes")
         )
         self.counters = counters if counters is not None else IngestCounters()
+        # Per-project rate limits, redaction and caps, applied in place to the valid
+        # part of a request before it reaches the WAL (heron.security.IngestGuard).
+        self.prepare_traces = prepare_traces
+        self.prepare_logs = prepare_logs
 
     async def ingest_traces(
         self, project_id: str, body: bytes, content_type: str, content_encoding: str | None
@@ -71,6 +85,8 @@ class Ingestor:
     ) -> ExportTraceServiceResponse:
         """Validate a decoded traces request and append its valid spans to the WAL."""
         result = validate_traces(request)
+        if result.accepted and self.prepare_traces is not None:
+            await asyncio.to_thread(self.prepare_traces, project_id, result.request)
         if result.accepted:
             await self.wal.append("traces", project_id, result.request.SerializeToString())
         self.counters.record_accepted("traces", result.accepted, result.reasons)
@@ -85,6 +101,8 @@ class Ingestor:
     ) -> ExportLogsServiceResponse:
         """Validate a decoded logs request and append its valid records to the WAL."""
         result = validate_logs(request)
+        if result.accepted and self.prepare_logs is not None:
+            await asyncio.to_thread(self.prepare_logs, project_id, result.request)
         if result.accepted:
             await self.wal.append("logs", project_id, result.request.SerializeToString())
         self.counters.record_accepted("logs", result.accepted, result.reasons)

@@ -86,4 +86,6 @@ def convert_span(
         attributes=attributes,
         resource_attributes=dict(resource),
         events=events,
+        # Set by heron.security.limits when ingest cut a value or dropped attributes.
+        truncated=attributes.get("heron.truncated") is True,
     )
