@@ -47,9 +47,11 @@ the cluster DDL (``ON CLUSTER``, ``Replicated*MergeTree`` paths, the
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import clickhouse_connect
@@ -81,6 +83,8 @@ __all__ = ["MAX_PAGE_SIZE", "ClickHouseTelemetryStore", "open_telemetry_store"]
 MAX_PAGE_SIZE = 1000
 # Duplicate keys never span partitions (spans: the partition is a function of the sorting
 # key; scores: one partition), so FINAL may merge each partition on its own, in parallel.
+_FIRST_SLICE = timedelta(minutes=15)
+_MICROSECOND = timedelta(microseconds=1)
 _READ_SETTINGS = {"do_not_merge_across_partitions_select_final": 1}
 _SESSION_TRACE_LIMIT = 10_000
 # Columns of a full span read: every Span field.
@@ -316,7 +320,22 @@ class ClickHouseTelemetryStore:
         _check_limit(limit)
         _check_range(flt.time)
         after = decode_cursor(cursor) if cursor else None
-        items = self._summaries(project_id, flt, ascending=False, after=after, limit=limit + 1)
+        # Newest first means the page lies in the most recent slice of the range that
+        # holds enough traces: aggregate a short slice first and widen it 4x until the
+        # page is full, instead of aggregating every trace of the range (200k traces
+        # for a day at 1M spans) to keep 50. Top-N of the newest slice is the top-N of
+        # the whole range once the slice holds N.
+        end = min(flt.time.end, after[0] + _MICROSECOND) if after else flt.time.end
+        window = _FIRST_SLICE
+        while True:
+            start = max(flt.time.start, end - window)
+            sliced = dataclasses.replace(flt, time=TimeRange(start, end))
+            items = self._summaries(
+                project_id, sliced, ascending=False, after=after, limit=limit + 1
+            )
+            if len(items) > limit or start <= flt.time.start:
+                break
+            window *= 4
         return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
 
     def get_session(self, project_id: str, session_id: str, time: TimeRange) -> list[TraceSummary]:
