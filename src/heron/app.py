@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,10 +18,14 @@ from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry
 
 from heron import __version__
+from heron.api.admin import admin_router
+from heron.api.alerts import install_alerting
 from heron.api.analytics import analytics_router
 from heron.api.context import AppContext, app_context, authorizer
 from heron.api.errors import install_error_handlers
+from heron.api.evals import install_evals
 from heron.api.health import health_router
+from heron.api.login import login_router
 from heron.api.metrics import metrics_router
 from heron.api.otlp import otlp_router
 from heron.api.rest import rest_router
@@ -31,7 +36,10 @@ from heron.ingest import Flusher, IngestCounters, Ingestor, WriteAheadLog, start
 from heron.metrics import LlmMetrics
 from heron.normalize import Normalizer, normalize_logs
 from heron.protocols import BackgroundService
-from heron.store import open_meta_store, open_telemetry_store
+from heron.security import IngestGuard, retention_days_for
+from heron.store import ClickHouseTelemetryStore, open_meta_store
+from heron.store.meta.evals import queue_depth as eval_queue_depth
+from heron.store.telemetry import parse_store_url
 from heron.store.telemetry.analytics import TelemetryAnalytics
 from heron.ui import ui_router
 
@@ -57,10 +65,14 @@ class Components:
 def build_components(settings: Settings) -> Components:
     """Open stores and the WAL and wire the ingest pipeline (no threads started yet)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_telemetry_store(settings.resolved_store_url)
-    store.migrate()
     meta = open_meta_store(settings.resolved_meta_url, data_dir=settings.data_dir)
     meta.migrate()
+    retention = retention_days_for(meta)
+    store = ClickHouseTelemetryStore(
+        parse_store_url(settings.resolved_store_url), retention_days_for=retention
+    )
+    store.migrate()
+    guard = IngestGuard.from_settings(meta, settings)
     default_project = meta.ensure_project(settings.default_project)
     auth_required = decide_auth_required(settings, meta)
     check_bind_safety(settings.host, meta, auth_required=auth_required)
@@ -74,7 +86,10 @@ def build_components(settings: Settings) -> Components:
     )
     wal = WriteAheadLog.open(settings)
     counters = IngestCounters()
-    metrics = LlmMetrics(CollectorRegistry(), health=IngestHealth(counters, wal))
+    depth = functools.partial(eval_queue_depth, meta.engine)
+    metrics = LlmMetrics(
+        CollectorRegistry(), health=IngestHealth(counters, wal, eval_queue_depth=depth)
+    )
     context = AppContext(settings=settings, store=store, meta=meta, authenticator=authenticator)
     flusher = Flusher(
         wal,
@@ -87,7 +102,11 @@ def build_components(settings: Settings) -> Components:
         ),
         counters=counters,
     )
-    ingestor = Ingestor(wal, settings, counters=counters)
+    ingestor = Ingestor(
+        wal, settings, counters=counters, prepare_traces=guard.traces, prepare_logs=guard.logs
+    )
+    context.extras["ingest_guard"] = guard  # the admin API invalidates its policy cache
+    context.extras["retention_lookup"] = retention
     context.extras["analytics"] = TelemetryAnalytics(store)
     context.score_observers.append(metrics.observe_scores)
     context.ready_checks.append(store.ping)
@@ -100,16 +119,20 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     """The FastAPI app of heron, with the ingest pipeline started by its lifespan."""
     comp = components or build_components(settings)
 
+    guard: IngestGuard = comp.context.extras["ingest_guard"]
+
     async def resolve_project(request: Request) -> str:
         ctx = app_context(request)
         principal = ctx.authenticator.authenticate(request.headers.get("authorization"))
         ctx.authenticator.require(principal, "ingest")
+        guard.check_request(principal)
         return principal.project_id
 
     async def resolve_grpc_project(grpc_context: Any) -> str:
         metadata = dict(grpc_context.invocation_metadata() or ())
         principal = comp.context.authenticator.authenticate(metadata.get("authorization"))
         comp.context.authenticator.require(principal, "ingest")
+        guard.check_request(principal)
         return principal.project_id
 
     @contextlib.asynccontextmanager
@@ -151,6 +174,10 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     app.include_router(otlp_router(comp.ingestor, resolve_project))
     app.include_router(rest_router())
     app.include_router(analytics_router())
+    app.include_router(admin_router())
+    app.include_router(login_router())
     app.include_router(metrics_router(comp.metrics, authorizer("read")))
     app.include_router(ui_router())
+    install_alerting(app, comp)
+    install_evals(app, comp)
     return app

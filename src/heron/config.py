@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         True, description="Store prompts and completions; false keeps counts only."
     )
     redact_pii: bool = Field(
-        True,
+        False,
         description="Default for projects without their own `redaction.pii` setting: replace "
         "e-mails, phone and card numbers, IBANs, national ids, IP addresses and secrets in "
         "stored strings with [REDACTED:<kind>] before they reach the WAL.",
@@ -132,6 +132,43 @@ class Settings(BaseSettings):
     )
     max_attributes_per_span: int = Field(
         256, description="Attributes kept per span, event or log record; extra ones are dropped."
+    )
+    alert_interval_s: float = Field(
+        15.0, gt=0, description="Seconds between alert rule evaluations (and outbox dispatches)."
+    )
+    alert_rules_file: Path | None = Field(
+        None,
+        description="YAML file of alert rules loaded at start; rules are created or replaced "
+        "by id (see heron.alerts.rules_file for the format).",
+    )
+    alert_webhook_url: str | None = Field(
+        None, description="Send alert notifications as signed JSON POSTs to this URL."
+    )
+    alert_webhook_secret: str | None = Field(
+        None,
+        description="HMAC-SHA256 secret for the webhook's X-Heron-Signature header.",
+    )
+    alert_slack_url: str | None = Field(
+        None, description="Slack-compatible incoming webhook URL for alert notifications."
+    )
+    judge_provider: str | None = Field(
+        None,
+        description="Default LLM judge for eval rules without their own: anthropic or openai "
+        "(the latter for any OpenAI-compatible server: vLLM, Ollama, LiteLLM).",
+    )
+    judge_model: str | None = Field(
+        None, description="Default judge model (default: the provider's small model)."
+    )
+    judge_base_url: str | None = Field(
+        None, description="Default judge endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama."
+    )
+    judge_api_key: str | None = Field(
+        None,
+        description="Default judge API key (else the provider's own variable, "
+        "ANTHROPIC_API_KEY or OPENAI_API_KEY).",
+    )
+    eval_workers: int = Field(
+        2, ge=0, le=64, description="Eval job worker threads in this process; 0 runs none."
     )
     auth_required: bool | None = Field(
         None,

@@ -5,10 +5,10 @@
     HeronError                     anything heron raises on purpose
     ├── ConfigError                a setting is missing, malformed or unsafe
     ├── IngestError                an OTLP request cannot be accepted
-    │   ├── InvalidPayloadError    the body is not a valid OTLP request (HTTP 400 / INVALID_ARGUMENT)
+    │   ├── InvalidPayloadError    not a valid OTLP request (HTTP 400 / INVALID_ARGUMENT)
     │   ├── PayloadTooLargeError   the body exceeds the size limit (HTTP 413)
     │   ├── UnsupportedMediaError  the content type is not an OTLP encoding (HTTP 415)
-    │   └── BackpressureError      the WAL is over its budget: retry later (HTTP 429 / RESOURCE_EXHAUSTED)
+    │   └── BackpressureError      WAL over its budget: retry later (429 / RESOURCE_EXHAUSTED)
     │       └── RateLimitedError   a key (or project) sent more than its rate limit (HTTP 429)
     ├── WalError                   the write-ahead log is corrupt or not writable
     ├── StoreError                 the telemetry or metadata store failed

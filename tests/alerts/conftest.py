@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,9 @@ import pytest
 from heron.alerts import MetricSource, RuleFilter
 from heron.alerts.rule import MetricName
 from heron.model import Score, Span
+from heron.store.meta import MetaStore, open_meta_store
+from heron.store.telemetry import ClickHouseTelemetryStore, open_telemetry_store
+from heron.testing.postgres import PostgresServer, postgres_server
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -112,10 +117,11 @@ class SpanMetricSource:
 
 def llm_span(at: datetime, *, n: int, duration_s: float = 1.0, **fields: Any) -> Span:
     """An LLM span starting at ``at``."""
-    defaults: dict[str, Any] = {"project_id": "proj", "model": "gpt-4o", "provider": "openai"}
+    defaults: dict[str, Any] = {"project_id": "proj", "model": "gpt-4o", "provider": "openai",
+                                "kind": "llm"}  # fmt: skip
     defaults.update(fields)
     cost = defaults.pop("cost", None)
-    return Span(trace_id=f"{n:032x}", span_id=f"{n:016x}", name="chat", kind="llm",
+    return Span(trace_id=f"{n:032x}", span_id=f"{n:016x}", name="chat",
                 start_time=at, end_time=at + timedelta(seconds=duration_s),
                 cost_usd=Decimal(str(cost)) if cost is not None else None,
                 **defaults)  # fmt: skip
@@ -186,3 +192,57 @@ def receiver() -> Iterator[Receiver]:
         r.server.shutdown()
         r.server.server_close()
         r.thread.join(timeout=5)
+
+
+# -- real stores: embedded chDB (one directory per process) and both metadata engines --
+
+
+@pytest.fixture(scope="session")
+def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one chDB directory of this test process (shared with the other store tests)."""
+    return tmp_path_factory.getbasetemp() / "chdb"
+
+
+@pytest.fixture
+def telemetry(chdb_dir: Path) -> Iterator[ClickHouseTelemetryStore]:
+    """A migrated telemetry store on a database of its own, dropped afterwards."""
+    database = f"t_{uuid.uuid4().hex[:16]}"
+    store = open_telemetry_store(f"chdb://{chdb_dir}", database=database)
+    store.migrate()
+    yield store
+    store.command(f"DROP DATABASE IF EXISTS `{database}`")
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL for the session; each test gets its own database on it."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty metadata database URL on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'meta.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    yield url
+    server.drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def meta(meta_url: str, tmp_path: Path) -> Iterator[MetaStore]:
+    """A migrated metadata store."""
+    store = open_meta_store(meta_url, data_dir=tmp_path / "data", server_secret="x" * 40)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def project_id(meta: MetaStore) -> str:
+    """The id of a project in ``meta``."""
+    return meta.ensure_project("alerts-test").id

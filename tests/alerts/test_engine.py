@@ -22,10 +22,10 @@ from .conftest import FakeClock, SpanMetricSource, llm_span
 def make_engine(
     rules: list[AlertRule], source: SpanMetricSource, clock: FakeClock
 ) -> tuple[AlertEngine, MemoryAlertStore, MemoryOutbox]:
-    store, outbox = MemoryAlertStore(), MemoryOutbox()
-    engine = AlertEngine(rules=lambda: rules, source=source, store=store, outbox=outbox,
+    store = MemoryAlertStore()
+    engine = AlertEngine(rules=lambda: rules, source=source, store=store,
                          clock=clock, default_notifiers=("log", "hook"))  # fmt: skip
-    return engine, store, outbox
+    return engine, store, store.outbox
 
 
 def add_traffic(source: SpanMetricSource, clock: FakeClock, n: int, **fields: object) -> None:

@@ -39,7 +39,7 @@ def firing_payload(clock: FakeClock) -> dict[str, Any]:
     outbox = MemoryOutbox()
     rule = AlertRule(id="errors", project_id="proj", name="Errors", metric="error_rate",
                      threshold=0.05, severity="critical", labels={"team": "ml"})  # fmt: skip
-    AlertEngine(rules=lambda: [rule], source=source, store=MemoryAlertStore(), outbox=outbox,
+    AlertEngine(rules=lambda: [rule], source=source, store=MemoryAlertStore(outbox),
                 clock=clock, default_notifiers=("x",)).evaluate_once()  # fmt: skip
     (delivery,) = outbox.list()
     return delivery.payload

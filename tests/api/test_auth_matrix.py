@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
+from heron.alerts import AlertRule
 from heron.app import create_app
 from heron.auth import ALLOWED_ACTIONS
 from heron.config import Settings
@@ -42,6 +43,15 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/keys"): "admin",
     ("DELETE", "/api/v1/keys/{key_id}"): "admin",
     ("PATCH", "/api/v1/projects/{project_id}"): "admin",
+    ("POST", "/api/v1/alerts/rules"): "admin",
+    ("PUT", "/api/v1/alerts/rules/{rule_id}"): "admin",
+    ("DELETE", "/api/v1/alerts/rules/{rule_id}"): "admin",
+    ("POST", "/api/v1/evals/rules"): "admin",
+    ("PUT", "/api/v1/evals/rules/{rule_id}"): "admin",
+    ("DELETE", "/api/v1/evals/rules/{rule_id}"): "admin",
+    ("POST", "/api/v1/evals/runs"): "admin",
+    ("POST", "/api/v1/datasets"): "admin",
+    ("POST", "/api/v1/datasets/{dataset_id}/experiments"): "admin",
 }
 CALLERS = ("none", "revoked", "other_project", *ROLES)
 
@@ -69,6 +79,49 @@ class World:
         finally:
             meta.close()
         return key.id
+
+    def _admin_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.keys['admin']}"}
+        response = self.client.post(path, json=body, headers=headers)
+        assert response.status_code in (201, 202), (path, response.text)
+        result: dict[str, Any] = response.json()
+        return result
+
+    def new_eval_rule_a(self) -> str:
+        """A disposable eval rule id of project A (for /evals/rules/{rule_id})."""
+        made = self._admin_post("/api/v1/evals/rules", {"name": "m", "evaluator": "pii"})
+        return str(made["id"])
+
+    def eval_objects_a(self) -> dict[str, str]:
+        """A run, a dataset and an experiment of project A (made once, never deleted)."""
+        if "run_id" not in self.ids_a:
+            run = self._admin_post("/api/v1/evals/runs", {"evaluator": "pii", "since": "1h"})
+            dataset = self._admin_post("/api/v1/datasets", {"name": "m", "items": [{"input": "q"}]})
+            experiment = self._admin_post(
+                f"/api/v1/datasets/{dataset['id']}/experiments",
+                {
+                    "evaluator": "pii",
+                    "sides": [{"model": "m", "base_url": "http://127.0.0.1:9/v1"}],
+                },
+            )
+            self.ids_a.update(
+                run_id=str(run["id"]),
+                dataset_id=str(dataset["id"]),
+                experiment_id=str(experiment["id"]),
+            )
+        return self.ids_a
+
+    def new_rule_a(self) -> str:
+        """A disposable alert rule id of project A (for /alerts/rules/{rule_id})."""
+        rule = AlertRule(
+            id=f"matrix-{uuid.uuid4().hex[:8]}",
+            project_id=self.project_a,
+            name="matrix",
+            metric="error_rate",
+            threshold=0.5,
+        )
+        self.app.state.heron.extras["alerts"].create_rule(rule)
+        return rule.id
 
 
 def _span(project: str, trace_id: str, span_id: str, session: str, user: str, tmpl: str) -> Span:
@@ -196,7 +249,17 @@ def _action(method: str, path: str) -> str:
 
 
 def _request_for(world: World, method: str, path: str) -> tuple[str, dict[str, Any]]:
-    values = {**world.ids_a, "key_id": world.new_key_a() if "{key_id}" in path else ""}
+    if "{rule_id}" in path:
+        rule_id = world.new_rule_a() if "/alerts/" in path else world.new_eval_rule_a()
+    else:
+        rule_id = ""
+    ids = world.eval_objects_a() if re.search(r"{(run|dataset|experiment)_id}", path) else {}
+    values = {
+        **world.ids_a,
+        **ids,
+        "key_id": world.new_key_a() if "{key_id}" in path else "",
+        "rule_id": rule_id,
+    }
     missing = [n for n in re.findall(r"{(\w+)}", path) if n not in values]
     assert not missing, f"add example values for {missing} of {method} {path} to World.ids_a"
     url = path.format(**values)
@@ -221,6 +284,25 @@ def _request_for(world: World, method: str, path: str) -> tuple[str, dict[str, A
         ("POST", "/api/v1/scores"): {"trace_id": world.ids_a["trace_id"], "name": "m", "value": 1},
         ("POST", "/api/v1/keys"): {"role": "read", "name": "made-by-matrix"},
         ("PATCH", "/api/v1/projects/{project_id}"): {"capture_content": True},
+        ("POST", "/api/v1/alerts/rules"): {
+            "id": f"made-{uuid.uuid4().hex[:8]}",
+            "name": "m",
+            "metric": "error_rate",
+            "threshold": 0.5,
+        },
+        ("PUT", "/api/v1/alerts/rules/{rule_id}"): {
+            "name": "m",
+            "metric": "error_rate",
+            "threshold": 0.4,
+        },
+        ("POST", "/api/v1/evals/rules"): {"name": "m", "evaluator": "pii"},
+        ("PUT", "/api/v1/evals/rules/{rule_id}"): {"name": "m", "evaluator": "pii"},
+        ("POST", "/api/v1/evals/runs"): {"evaluator": "pii", "since": "1h"},
+        ("POST", "/api/v1/datasets"): {"name": "m", "items": [{"input": "q"}]},
+        ("POST", "/api/v1/datasets/{dataset_id}/experiments"): {
+            "evaluator": "pii",
+            "sides": [{"model": "m", "base_url": "http://127.0.0.1:9/v1"}],
+        },
     }
     if method in {"POST", "PUT", "PATCH"}:
         assert (method, path) in bodies, f"add an example body for {method} {path}"
@@ -236,7 +318,9 @@ def _expected(action: str, caller: str, path: str) -> set[int] | str:
     if caller == "other_project":
         # Ids of project A: 404 like a missing id (the project route must say exactly
         # that), or an empty 2xx answer; the caller below checks nothing of A leaks.
-        if path == "/api/v1/projects/{project_id}" or "{key_id}" in path:
+        if path == "/api/v1/projects/{project_id}" or re.search(
+            r"{(key|rule|run|dataset|experiment)_id}", path
+        ):
             return {404}
         return "2xx|404" if "{" in path else "2xx"
     if action in ALLOWED_ACTIONS[caller]:  # type: ignore[index]

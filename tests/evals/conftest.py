@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -13,7 +14,10 @@ import pytest
 
 from heron.evals.judges import StructuredJudge, create_judge
 from heron.model import Message, Span
+from heron.store.meta import MetaStore, open_meta_store
+from heron.store.telemetry import ClickHouseTelemetryStore, open_telemetry_store
 from heron.testing.fake_provider import FakeProvider
+from heron.testing.postgres import PostgresServer, postgres_server
 
 DATA = Path(__file__).parent / "data"
 MODELS = {"anthropic": "claude-3-5-haiku-latest", "openai": "gpt-4o-mini"}
@@ -103,3 +107,76 @@ def load_cases(name: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def cases() -> Callable[[str], list[dict[str, Any]]]:
     return load_cases
+
+
+# -- the eval pipeline: metadata DB on SQLite and PostgreSQL, chDB telemetry ------------
+
+
+class Clock:
+    """A settable clock: ``clock()`` is now; ``clock.advance(seconds)`` moves it forward."""
+
+    def __init__(self, start: datetime = _T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL for the session; each test gets its own database on it."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, unmigrated metadata database URL on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'meta' / 'meta.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    yield url
+    server.drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def meta(meta_url: str, tmp_path: Path) -> Iterator[MetaStore]:
+    """A migrated metadata store."""
+    store = open_meta_store(meta_url, data_dir=tmp_path / "meta", server_secret="test-secret")
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def project(meta: MetaStore) -> str:
+    """The id of a project in ``meta``."""
+    return meta.ensure_project("evals").id
+
+
+@pytest.fixture(scope="session")
+def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one chDB directory of this test process (shared with tests/store and tests/api)."""
+    return tmp_path_factory.getbasetemp() / "chdb"
+
+
+@pytest.fixture
+def telemetry(chdb_dir: Path) -> Iterator[ClickHouseTelemetryStore]:
+    """A migrated telemetry store on a database of its own."""
+    database = f"e_{uuid.uuid4().hex[:16]}"
+    store = open_telemetry_store(f"chdb://{chdb_dir}", database=database)
+    store.migrate()
+    yield store
+    store.command(f"DROP DATABASE IF EXISTS `{database}`")
+    store.close()

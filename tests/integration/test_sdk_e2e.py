@@ -27,22 +27,34 @@ def _llm_spans(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_sdk_app_reaches_heron_with_context(server: HeronServer) -> None:
     with FakeProvider() as fp:
-        fp.enqueue(Reply.text("Paris is the capital of France.")
-                   .with_usage(313, 21, cache_read=1024).with_delay(0.3, 0.01))  # 313 uncached
+        fp.enqueue(
+            Reply.text("Paris is the capital of France.")
+            .with_usage(313, 21, cache_read=1024)
+            .with_delay(0.3, 0.01)
+        )  # 313 uncached
         fp.enqueue(Reply.text("Tokyo.").with_usage(25, 4, cache_read=1200, cache_write=100))
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("OTEL_", "TRACELOOP_", "HERON_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("OTEL_", "TRACELOOP_", "HERON_"))
+        }
         env.update(HERON_ENDPOINT=server.url, OTEL_EXPORTER_OTLP_TIMEOUT="5")
         done = subprocess.run(
             [sys.executable, str(APP), fp.base_url_openai, fp.base_url_anthropic],
-            env=env, capture_output=True, text=True, timeout=120, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         assert len(fp.requests) == 2
     trace_ids = json.loads(done.stdout.strip().splitlines()[-1])
 
-    openai_trace = wait_for(lambda: get_trace(server.url, trace_ids["openai"]),
-                            lambda b: bool(b) and len(b.get("logs", [])) >= 1)
+    openai_trace = wait_for(
+        lambda: get_trace(server.url, trace_ids["openai"]),
+        lambda b: bool(b) and len(b.get("logs", [])) >= 1,
+    )
     (call,) = _llm_spans(openai_trace)
     assert call["provider"] == "openai"
     assert call["user_id"] == "user-e2e"
@@ -53,7 +65,10 @@ def test_sdk_app_reaches_heron_with_context(server: HeronServer) -> None:
     assert call["prompt_template_variables"] == {"country": "France"}
     assert call["prompt_template_hash"]
     assert (call["input_tokens"], call["cached_input_tokens"], call["output_tokens"]) == (
-        1337, 1024, 21)
+        1337,
+        1024,
+        21,
+    )
     assert call["cost_usd"] is not None
     assert call["cost_usd"] > 0
     assert call["streaming"] is True
@@ -64,8 +79,10 @@ def test_sdk_app_reaches_heron_with_context(server: HeronServer) -> None:
     assert log_spans <= {s["span_id"] for s in openai_trace["spans"]}
     assert any("openai answered" in (r["body"] or "") for r in openai_trace["logs"])
 
-    claude_trace = wait_for(lambda: get_trace(server.url, trace_ids["anthropic"]),
-                            lambda b: bool(b) and bool(b.get("scores")))
+    claude_trace = wait_for(
+        lambda: get_trace(server.url, trace_ids["anthropic"]),
+        lambda b: bool(b) and bool(b.get("scores")),
+    )
     (call,) = _llm_spans(claude_trace)
     assert call["provider"] == "anthropic"
     assert call["user_id"] == "user-e2e"

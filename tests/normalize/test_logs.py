@@ -31,8 +31,12 @@ def test_structured_bodies_become_json_and_zero_ids_none() -> None:
     body = AnyValue()
     body.kvlist_value.values.append(KeyValue(key="model", value=AnyValue(string_value="m")))
     record = OtlpLogRecord(
-        time_unix_nano=1_700_000_000_000_000_000, severity_number=9, severity_text="INFO",
-        body=body, trace_id=b"\x00" * 16, span_id=b"\x00" * 8,
+        time_unix_nano=1_700_000_000_000_000_000,
+        severity_number=9,
+        severity_text="INFO",
+        body=body,
+        trace_id=b"\x00" * 16,
+        span_id=b"\x00" * 8,
         attributes=[KeyValue(key="event.name", value=AnyValue(string_value="llm_call"))],
     )
     request = ExportLogsServiceRequest(

@@ -12,7 +12,14 @@ from heron.alerts.rule import (
     parse_duration,
 )
 from heron.alerts.rules_file import dump_rules, load_rules, parse_rules
-from heron.alerts.source import AlertStore, MemoryAlertStore, MetricSource
+from heron.alerts.source import (
+    AlertStore,
+    Evaluation,
+    MemoryAlertStore,
+    MetricSource,
+    Notification,
+    RuleKey,
+)
 from heron.alerts.state import AlertState, RuleState, Transition, step
 
 __all__ = [
@@ -24,13 +31,16 @@ __all__ = [
     "AlertState",
     "AlertStore",
     "Delivery",
+    "Evaluation",
     "MemoryAlertStore",
     "MemoryOutbox",
     "MetricSource",
+    "Notification",
     "Outbox",
     "OutboxDispatcher",
     "RetryPolicy",
     "RuleFilter",
+    "RuleKey",
     "RuleState",
     "Transition",
     "default_rules",

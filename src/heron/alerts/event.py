@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from heron.alerts.rule import METRIC_UNITS, AlertRule
 from heron.alerts.state import AlertState, NotificationKind
 from heron.model import format_time
 
-__all__ = ["PAYLOAD_VERSION", "AlertEvent", "describe"]
+__all__ = ["PAYLOAD_VERSION", "AlertEvent", "describe", "parse_time"]
 
 PAYLOAD_VERSION = 1
 
@@ -35,6 +35,40 @@ class AlertEvent:
     def dedup_key(self) -> str:
         """Identifies this notification: the same key is delivered at most once per notifier."""
         return f"{self.project_id}/{self.rule_id}/{self.notification}/{format_time(self.at)}"
+
+    def to_record(self) -> dict[str, Any]:
+        """The event as a JSON mapping (stored history, REST answers)."""
+        return {
+            "rule_id": self.rule_id,
+            "project_id": self.project_id,
+            "rule_name": self.rule_name,
+            "severity": self.severity,
+            "state_from": self.state_from,
+            "state_to": self.state_to,
+            "value": self.value,
+            "threshold": self.threshold,
+            "at": format_time(self.at),
+            "message": self.message,
+            "notification": self.notification,
+        }
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> AlertEvent:
+        """The event :meth:`to_record` produced."""
+        value = data.get("value")
+        return cls(
+            rule_id=str(data["rule_id"]),
+            project_id=str(data["project_id"]),
+            rule_name=str(data["rule_name"]),
+            severity=str(data["severity"]),
+            state_from=data["state_from"],
+            state_to=data["state_to"],
+            value=None if value is None else float(value),
+            threshold=float(data["threshold"]),
+            at=parse_time(str(data["at"])),
+            message=str(data["message"]),
+            notification=data.get("notification"),
+        )
 
     def to_payload(self, rule: AlertRule) -> dict[str, Any]:
         """The JSON body every notifier sends (versioned; stable field names)."""
@@ -64,6 +98,12 @@ class AlertEvent:
             "message": self.message,
             "dedup_key": self.dedup_key,
         }
+
+
+def parse_time(text: str) -> datetime:
+    """A UTC datetime from :func:`heron.model.format_time` output (or any ISO 8601 time)."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def describe(

@@ -78,8 +78,13 @@ class Outbox(Protocol):
     ) -> Delivery | None:
         """Record a delivery; None when one with the same key and notifier exists."""
 
-    def due(self, now: datetime, limit: int) -> list[Delivery]:
-        """Pending deliveries whose next attempt is at or before ``now``, oldest first."""
+    def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
+        """Claim pending deliveries due at ``now`` (oldest first) for this caller alone.
+
+        A claimed delivery is not due again before ``now + lease``, so concurrent
+        dispatchers never attempt the same one; if the claimer dies before
+        :meth:`update`, the delivery is retried after the lease.
+        """
 
     def update(self, delivery: Delivery) -> None:
         """Store the delivery's new status, attempts and error."""
@@ -109,12 +114,17 @@ class MemoryOutbox:
             self._items[item.id] = item
             return item
 
-    def due(self, now: datetime, limit: int) -> list[Delivery]:
+    def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
         """See :class:`Outbox`."""
         with self._lock:
-            ready = [d for d in self._items.values() if d.status == "pending"]
-        ready = [d for d in ready if d.next_attempt_at <= now]
-        return sorted(ready, key=lambda d: (d.next_attempt_at, d.id))[:limit]
+            ready = [
+                d for d in self._items.values()
+                if d.status == "pending" and d.next_attempt_at <= now
+            ]  # fmt: skip
+            ready = sorted(ready, key=lambda d: (d.next_attempt_at, d.id))[:limit]
+            for d in ready:
+                self._items[d.id] = replace(d, next_attempt_at=now + lease)
+        return ready
 
     def update(self, delivery: Delivery) -> None:
         """See :class:`Outbox`."""
@@ -143,18 +153,20 @@ class OutboxDispatcher:
         clock: Callable[[], datetime],
         policy: RetryPolicy | None = None,
         batch: int = 100,
+        lease: timedelta = timedelta(minutes=5),
     ) -> None:
         self.outbox = outbox
         self.notifiers = dict(notifiers)
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.batch = batch
+        self.lease = lease
 
     def dispatch_due(self, now: datetime | None = None) -> list[Delivery]:
         """Attempt every due delivery; return them with their new status."""
         now = now or self.clock()
         done = []
-        for delivery in self.outbox.due(now, self.batch):
+        for delivery in self.outbox.claim_due(now, self.batch, self.lease):
             result = self._attempt(delivery, now)
             self.outbox.update(result)
             done.append(result)

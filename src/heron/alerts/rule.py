@@ -113,7 +113,7 @@ class AlertRule(BaseModel):
 
     id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")
     project_id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     metric: MetricName
     threshold: float
     comparison: Comparison = ">"

@@ -92,14 +92,20 @@ def migrate(data_dir: Path) -> None:
 def _register_optional_groups() -> None:
     """Subcommand groups that live beside their feature."""
     from heron.cli.demo import demo
+    from heron.cli.eval import eval_group
     from heron.cli.export import export as export_group
     from heron.cli.keys import keys_group
     from heron.cli.report import report
+    from heron.cli.users import users_group
+    from heron.cli.worker import worker
 
     cli.add_command(keys_group, "keys")
     cli.add_command(export_group, "export")
     cli.add_command(demo, "demo")
+    cli.add_command(eval_group, "eval")
     cli.add_command(report, "report")
+    cli.add_command(users_group, "users")
+    cli.add_command(worker, "worker")
 
 
 def main() -> None:

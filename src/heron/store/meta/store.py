@@ -380,6 +380,12 @@ class MetaStore:
             ).first()
         return found is not None
 
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for ``purpose`` derived from the server secret (HMAC-SHA256), e.g. to sign
+        UI sessions; every process sharing the secret derives the same key, and the
+        secret itself never leaves this object."""
+        return hmac.new(self._secret(), f"heron-derive:{purpose}".encode(), "sha256").digest()
+
     def check_server_secret(self) -> None:
         """Resolve the server secret now, so a missing one fails at start, not per request."""
         self._secret()

@@ -252,7 +252,12 @@ class ClickHouseTelemetryStore:
     ) -> list[LogRecord]:
         """Logs of a trace (oldest first) or of a time window (newest first)."""
         return logs.list_logs(
-            self, project_id, trace_id=trace_id, time=time, min_severity=min_severity, q=q,
+            self,
+            project_id,
+            trace_id=trace_id,
+            time=time,
+            min_severity=min_severity,
+            q=q,
             limit=limit,
         )
 

@@ -53,6 +53,7 @@ def summaries_sql(
     project = p.text(project_id)
     widened = TimeRange(flt.time.start - TRACE_WINDOW, flt.time.end + TRACE_WINDOW)
     having = _having(p, flt)
+    narrowing = "".join(f" AND {c}" for c in _narrowing(p, flt))
     outer = [p.in_range("start_time", flt.time)]
     if after is not None:
         op = ">" if ascending else "<"
@@ -89,7 +90,7 @@ FROM (
     WHERE project_id = {project} AND {p.in_range("start_time", widened)}
       AND trace_id IN (
           SELECT trace_id FROM {spans}
-          WHERE project_id = {project} AND {p.in_range("start_time", flt.time)})
+          WHERE project_id = {project} AND {p.in_range("start_time", flt.time)}{narrowing})
     GROUP BY trace_id
     {"HAVING " + " AND ".join(having) if having else ""}
 )
@@ -98,6 +99,25 @@ ORDER BY start_time {direction}, trace_id {direction}
 LIMIT {p.add(limit, "UInt32")}
 """
     return sql, p.values
+
+
+def _narrowing(p: Params, flt: TraceFilter) -> list[str]:
+    """Span-level conditions a matching trace must have at least one span for.
+
+    Applied to the candidate subquery, they keep the aggregation to the traces that
+    can match (one session among 200k traces) instead of grouping all of them; the
+    HAVING clauses below stay the exact definition.
+    """
+    conditions = [
+        f"{name} = {p.text(getattr(flt, name))}"
+        for name in _EQUALITY_FILTERS
+        if getattr(flt, name) is not None
+    ]
+    if flt.tag is not None:
+        conditions.append(f"has(tags, {p.text(flt.tag)})")
+    if flt.status == "error":
+        conditions.append("status = 'error'")
+    return conditions
 
 
 def _having(p: Params, flt: TraceFilter) -> list[str]:
