@@ -73,17 +73,41 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=100_000)
     parser.add_argument("--rules", type=int, default=100)
     parser.add_argument("--cycles", type=int, default=5)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="reuse a data dir filled by benchmarks/load.py (its default project) instead "
+        "of loading --spans",
+    )
     args = parser.parse_args()
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="heron-alerts-bench-") as tmp:
         root = Path(tmp)
         meta = open_meta_store(f"sqlite:///{root / 'meta.db'}", server_secret="b" * 40)
         meta.migrate()
-        project_id = meta.ensure_project("bench").id
-        store_url = f"chdb://{root / 'telemetry'}"
-        load(store_url, project_id, args.spans, now)
+        if args.data_dir is not None:
+            loaded = open_meta_store(
+                f"sqlite:///{(args.data_dir / 'meta.db').resolve()}", data_dir=args.data_dir
+            )
+            project_id = loaded.ensure_project("default").id
+            loaded.close()
+            store_url = f"chdb://{(args.data_dir / 'telemetry').resolve()}"
+            loaded_store = open_telemetry_store(store_url)
+            args.spans = loaded_store.count_spans(project_id)
+            _, rows = loaded_store.query_rows(
+                "SELECT max(start_time) FROM heron.spans WHERE project_id = {p:String}",
+                {"p": project_id},
+                "newest span",
+            )
+            # Evaluate at the newest data, so every rule's window holds spans.
+            now = rows[0][0].replace(tzinfo=UTC, microsecond=0)
+        else:
+            project_id = meta.ensure_project("bench").id
+            store_url = f"chdb://{root / 'telemetry'}"
+            load(store_url, project_id, args.spans, now)
         telemetry = open_telemetry_store(store_url)
-        alert_store = MetaAlertStore(meta.engine)
+        alert_store = MetaAlertStore(meta.engine, clock=lambda: now)
         for rule in rules(project_id, args.rules):
             alert_store.create_rule(rule)
         engine = AlertEngine(
@@ -91,7 +115,7 @@ def main() -> None:
             clock=lambda: now, claim_for=timedelta(seconds=10),
         )  # fmt: skip
         timings = []
-        start = datetime.now(UTC)  # rules are due from their creation on
+        start = max(now, datetime.now(UTC)) if args.data_dir is None else now
         for cycle in range(args.cycles):
             at = start + timedelta(seconds=15 * (cycle + 1))
             began = time.perf_counter()
