@@ -84,14 +84,16 @@ def main() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="heron-alerts-bench-") as tmp:
         root = Path(tmp)
-        meta = open_meta_store(f"sqlite:///{root / 'meta.db'}", server_secret="b" * 40)
-        meta.migrate()
         if args.data_dir is not None:
-            loaded = open_meta_store(
+            # The loaded dir's own metadata: rules need its project to exist.
+            meta = open_meta_store(
                 f"sqlite:///{(args.data_dir / 'meta.db').resolve()}", data_dir=args.data_dir
             )
-            project_id = loaded.ensure_project("default").id
-            loaded.close()
+        else:
+            meta = open_meta_store(f"sqlite:///{root / 'meta.db'}", server_secret="b" * 40)
+        meta.migrate()
+        if args.data_dir is not None:
+            project_id = meta.ensure_project("default").id
             store_url = f"chdb://{(args.data_dir / 'telemetry').resolve()}"
             loaded_store = open_telemetry_store(store_url)
             args.spans = loaded_store.count_spans(project_id)

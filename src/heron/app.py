@@ -145,7 +145,16 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
             grpc_server = await start_grpc_server(
                 comp.ingestor, settings.host, settings.grpc_port, resolve_grpc_project
             )
-        log.info("heron_started", auth="on" if comp.context.authenticator.auth_required else "off")
+        if comp.context.authenticator.auth_required:
+            log.info("heron_started", auth="on")
+        else:
+            log.warning(
+                "heron_started",
+                auth="off",
+                note=f"auth is OFF: every local caller acts as admin of project "
+                f"{settings.default_project!r}; this is allowed only on loopback. "
+                "Create a key (heron keys create --project NAME --role admin) to turn it on",
+            )
         try:
             yield
         finally:

@@ -21,7 +21,6 @@ from heron.alerts.rule import MetricName
 from heron.model import Score, Span
 from heron.store.meta import MetaStore, open_meta_store
 from heron.store.telemetry import ClickHouseTelemetryStore, open_telemetry_store
-from heron.testing.postgres import PostgresServer, postgres_server
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -197,12 +196,6 @@ def receiver() -> Iterator[Receiver]:
 # -- real stores: embedded chDB (one directory per process) and both metadata engines --
 
 
-@pytest.fixture(scope="session")
-def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The one chDB directory of this test process (shared with the other store tests)."""
-    return tmp_path_factory.getbasetemp() / "chdb"
-
-
 @pytest.fixture
 def telemetry(chdb_dir: Path) -> Iterator[ClickHouseTelemetryStore]:
     """A migrated telemetry store on a database of its own, dropped afterwards."""
@@ -212,25 +205,6 @@ def telemetry(chdb_dir: Path) -> Iterator[ClickHouseTelemetryStore]:
     yield store
     store.command(f"DROP DATABASE IF EXISTS `{database}`")
     store.close()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL for the session; each test gets its own database on it."""
-    with postgres_server() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty metadata database URL on each engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'meta.db'}"
-        return
-    server: PostgresServer = request.getfixturevalue("pg_server")
-    url = server.create_database()
-    yield url
-    server.drop_database(url.rsplit("/", 1)[1])
 
 
 @pytest.fixture

@@ -79,12 +79,6 @@ def score_for(span: Span, value: float, name: str = "relevance") -> Score:
     )
 
 
-@pytest.fixture(scope="session")
-def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The one chDB directory of this test process (shared with the other store tests)."""
-    return tmp_path_factory.getbasetemp() / "chdb"
-
-
 @pytest.fixture
 def store(chdb_dir: Path) -> Iterator[ClickHouseTelemetryStore]:
     """A migrated store on a database of its own, dropped afterwards."""

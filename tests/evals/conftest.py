@@ -17,7 +17,6 @@ from heron.model import Message, Span
 from heron.store.meta import MetaStore, open_meta_store
 from heron.store.telemetry import ClickHouseTelemetryStore, open_telemetry_store
 from heron.testing.fake_provider import FakeProvider
-from heron.testing.postgres import PostgresServer, postgres_server
 
 DATA = Path(__file__).parent / "data"
 MODELS = {"anthropic": "claude-3-5-haiku-latest", "openai": "gpt-4o-mini"}
@@ -131,25 +130,6 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL for the session; each test gets its own database on it."""
-    with postgres_server() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def meta_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, unmigrated metadata database URL on each engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'meta' / 'meta.db'}"
-        return
-    server: PostgresServer = request.getfixturevalue("pg_server")
-    url = server.create_database()
-    yield url
-    server.drop_database(url.rsplit("/", 1)[1])
-
-
 @pytest.fixture
 def meta(meta_url: str, tmp_path: Path) -> Iterator[MetaStore]:
     """A migrated metadata store."""
@@ -163,12 +143,6 @@ def meta(meta_url: str, tmp_path: Path) -> Iterator[MetaStore]:
 def project(meta: MetaStore) -> str:
     """The id of a project in ``meta``."""
     return meta.ensure_project("evals").id
-
-
-@pytest.fixture(scope="session")
-def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The one chDB directory of this test process (shared with tests/store and tests/api)."""
-    return tmp_path_factory.getbasetemp() / "chdb"
 
 
 @pytest.fixture

@@ -83,12 +83,6 @@ def simple_normalize() -> Callable[[str, ExportTraceServiceRequest], list[Span]]
 _databases = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The one chDB directory of this test process (chDB opens one directory per process)."""
-    return tmp_path_factory.getbasetemp() / "chdb"
-
-
 @pytest.fixture
 def telemetry_store(chdb_dir: Path) -> Iterator[Any]:
     """The real embedded store, in a database of its own inside the session's chDB dir."""
