@@ -12,29 +12,15 @@ registered in ``heron.app`` (a 404 on /api/v1/prompts means it is not).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
+import functools
 from pathlib import Path
 
 import httpx
+import latency  # benchmarks/latency.py (scripts run from this folder)
 
 from heron.testing.server import HeronServer
 
-
-def _measure(name: str, call: Callable[[], httpx.Response], n: int) -> tuple[float, float]:
-    call().raise_for_status()  # warm, and fail loudly on a broken route
-    samples = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        resp = call()
-        samples.append((time.perf_counter() - t0) * 1000)
-        resp.raise_for_status()
-    samples.sort()
-    p50 = statistics.median(samples)
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    print(f"{name:<42} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms")
-    return p50, p95
+measure = functools.partial(latency.measure, target_ms=500, width=42)
 
 
 def main() -> None:
@@ -51,28 +37,28 @@ def main() -> None:
         hashes = [p["prompt_template_hash"] for p in prompts.json()["prompts"]]
         users = http.get("/api/v1/users", params={**window, "limit": 5}).json()["users"]
         print(f"{len(hashes)} sample templates, {len(users)} sample users")
-        base, _ = _measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
-        _measure("prompts (list)", lambda: http.get("/api/v1/prompts", params=window), args.n)
+        base, _ = measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
+        measure("prompts (list)", lambda: http.get("/api/v1/prompts", params=window), args.n)
         for by in ("errors", "latency", "quality", "cost"):
-            _measure(f"prompts/worst?by={by}", lambda by=by: http.get(  # type: ignore[misc]
+            measure(f"prompts/worst?by={by}", lambda by=by: http.get(  # type: ignore[misc]
                 "/api/v1/prompts/worst", params={**window, "by": by}), args.n)  # fmt: skip
         if hashes:
-            _measure("prompts/{hash}", lambda: http.get(
+            measure("prompts/{hash}", lambda: http.get(
                 f"/api/v1/prompts/{hashes[0]}", params=window), args.n)  # fmt: skip
-            _measure("prompts/compare split_at=now-12h", lambda: http.get(
+            measure("prompts/compare split_at=now-12h", lambda: http.get(
                 "/api/v1/prompts/compare",
                 params={**window, "a": hashes[0], "split_at": "now-12h"}), args.n)  # fmt: skip
-        _measure("users/degraded", lambda: http.get("/api/v1/users/degraded", params=window),
+        measure("users/degraded", lambda: http.get("/api/v1/users/degraded", params=window),
                  args.n)  # fmt: skip
         if users:
             user = users[0]["user_id"]
             usage = {**window, "bucket": "1h"}
-            _measure("users/{id}/usage?bucket=1h", lambda: http.get(
+            measure("users/{id}/usage?bucket=1h", lambda: http.get(
                 f"/api/v1/users/{user}/usage", params=usage), args.n)  # fmt: skip
         for by in ("model", "tag", "user_id"):
-            _measure(f"costs?by={by}&bucket=1h", lambda by=by: http.get(  # type: ignore[misc]
+            measure(f"costs?by={by}&bucket=1h", lambda by=by: http.get(  # type: ignore[misc]
                 "/api/v1/costs", params={**window, "by": by, "bucket": "1h"}), args.n)  # fmt: skip
-        _measure("context-pressure", lambda: http.get("/api/v1/context-pressure", params=window),
+        measure("context-pressure", lambda: http.get("/api/v1/context-pressure", params=window),
                  args.n)  # fmt: skip
         print(f"(HTTP round-trip baseline p50 {base:.1f} ms is included in every figure)")
 

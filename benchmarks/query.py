@@ -11,30 +11,16 @@ A ``/healthz`` round trip is measured in the same run as the HTTP baseline.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import latency  # benchmarks/latency.py (scripts run from this folder)
 
 from heron.testing.server import HeronServer
 
-
-def _measure(name: str, call: Callable[[], httpx.Response], n: int) -> tuple[float, float]:
-    call()  # warm
-    samples = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        resp = call()
-        samples.append((time.perf_counter() - t0) * 1000)
-        resp.raise_for_status()
-    samples.sort()
-    p50 = statistics.median(samples)
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    print(f"{name:<38} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms")
-    return p50, p95
+measure = functools.partial(latency.measure, width=38)
 
 
 def main() -> None:
@@ -52,14 +38,12 @@ def main() -> None:
         users = sorted({t["user_id"] for t in listing["traces"] if t["user_id"]})
         rng = random.Random(1)
         print(f"{len(trace_ids)} sample traces; models {models}")
-        base, _ = _measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
-        _measure(
-            "trace lookup", lambda: http.get(f"/api/v1/traces/{rng.choice(trace_ids)}"), args.n
-        )
-        _measure(
+        base, _ = measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
+        measure("trace lookup", lambda: http.get(f"/api/v1/traces/{rng.choice(trace_ids)}"), args.n)
+        measure(
             "trace list 24h", lambda: http.get("/api/v1/traces", params={"since": "24h"}), args.n
         )
-        _measure(
+        measure(
             "trace list model+status filter",
             lambda: http.get(
                 "/api/v1/traces",
@@ -67,31 +51,31 @@ def main() -> None:
             ),
             args.n,
         )
-        _measure(
+        measure(
             "trace list user filter",
             lambda: http.get(
                 "/api/v1/traces", params={"since": "24h", "user_id": rng.choice(users)}
             ),
             args.n,
         )
-        _measure(
+        measure(
             "trace list min_duration",
             lambda: http.get("/api/v1/traces", params={"since": "24h", "min_duration_ms": 2500}),
             args.n,
         )
-        _measure(
+        measure(
             "stats by model (p50/p95/p99) 24h",
             lambda: http.get("/api/v1/stats", params={"since": "24h", "group_by": "model"}),
             args.n,
         )
-        _measure(
+        measure(
             "stats by model x 5m bucket 24h",
             lambda: http.get(
                 "/api/v1/stats", params={"since": "24h", "group_by": "model", "bucket": "5m"}
             ),
             args.n,
         )
-        _measure("users 24h", lambda: http.get("/api/v1/users", params={"since": "24h"}), args.n)
+        measure("users 24h", lambda: http.get("/api/v1/users", params={"since": "24h"}), args.n)
         print(f"(HTTP round-trip baseline p50 {base:.1f} ms is included in every figure)")
 
 

@@ -13,32 +13,18 @@ The target is < 300 ms p50 server time per page with 1M spans.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import latency  # benchmarks/latency.py (scripts run from this folder)
 
 from heron.testing.server import HeronServer
 
-
-def _measure(name: str, call: Callable[[], httpx.Response], n: int) -> tuple[float, float]:
-    call()  # warm
-    samples = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        resp = call()
-        samples.append((time.perf_counter() - t0) * 1000)
-        resp.raise_for_status()
-    samples.sort()
-    p50 = statistics.median(samples)
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    flag = "" if p50 < 300 else "   over the 300 ms target"
-    print(f"{name:<34} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms{flag}")
-    return p50, p95
+measure = functools.partial(latency.measure, target_ms=300, width=34)
 
 
 def main() -> None:
@@ -62,7 +48,7 @@ def main() -> None:
         spans = http.get(f"/api/v1/traces/{traces[0]['trace_id']}").json()["spans"]
         r = args.range
         print(f"{len(traces)} sample traces; pages over range={r}")
-        _measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
+        measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
         pages: list[tuple[str, Callable[[], str]]] = [
             ("dashboard", lambda: f"/dashboard?range={r}"),
             ("traces", lambda: f"/traces?range={r}"),
@@ -88,7 +74,7 @@ def main() -> None:
             ("settings", lambda: "/settings"),
         ]
         for name, path in pages:
-            _measure(name, lambda path=path: http.get(path()), args.n)  # type: ignore[misc]
+            measure(name, lambda path=path: http.get(path()), args.n)  # type: ignore[misc]
         print("(figures include the HTTP round trip; see the baseline)")
 
 
