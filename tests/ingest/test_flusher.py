@@ -15,6 +15,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from heron.config import Settings
 from heron.errors import StoreError
 from heron.ingest import Flusher, IngestCounters, WriteAheadLog
+from heron.ingest import flusher as flusher_module
 from heron.model import Span
 
 OpenWal = Callable[..., WriteAheadLog]
@@ -124,6 +125,33 @@ def test_batches_respect_max_spans_and_tokens_name_the_wal_range(
     ]
     expected = [i for r in [*small, big] for i in _ids(r)]
     assert sink.span_ids == expected
+
+
+def test_batches_are_capped_below_a_large_max_spans_to_bound_memory(
+    make_flusher: MakeFlusher,
+    open_wal: OpenWal,
+    make_traces: MakeTraces,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(flusher_module, "_BATCH_SPANS", 10)
+    wal = open_wal()
+    requests = [*(make_traces(1, seed=s) for s in (1, 2, 3)), make_traces(3, seed=9)]
+    for request in requests:
+        wal.append_blocking("traces", "p", request.SerializeToString())
+    sink = RecordingSink()
+    flusher = make_flusher(wal, sink, max_spans=1000)
+    flusher.start()
+    assert flusher.wait_idle(timeout=10)
+    flusher.stop()
+    assert flusher.max_spans == 1000
+    # A record larger than the cap still goes whole, in one insert of up to max_spans.
+    assert [len(spans) for spans, _ in sink.calls] == [10, 5, 15]
+    assert [token for _, token in sink.calls] == [
+        f"{wal.wal_id}:1-2:0",
+        f"{wal.wal_id}:3-3:0",
+        f"{wal.wal_id}:4-4:0",
+    ]
+    assert sink.span_ids == [i for r in requests for i in _ids(r)]
 
 
 def test_a_failing_store_is_retried_without_loss_or_duplicates(

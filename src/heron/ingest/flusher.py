@@ -49,6 +49,11 @@ log = structlog.get_logger("heron.ingest.flusher")
 
 _T = TypeVar("_T")
 _READ_CHUNK = 16  # WAL records read at a time
+# Most spans normalized into one batch. Two batches are alive at once (one being
+# stored, the next being normalized), each span with its LLM text in several
+# forms; 20,000-span batches took the server past 1 GiB while batches past a
+# few thousand spans no longer made ingest faster.
+_BATCH_SPANS = 5_000
 
 
 class SpanSink(Protocol):
@@ -109,6 +114,7 @@ class Flusher:
         self.store = store
         self.normalize = normalize
         self.max_spans = max_spans
+        self._batch_spans = min(max_spans, _BATCH_SPANS)
         self.interval_s = interval_s
         self.observers = list(observers)
         self.logs_sink = logs_sink
@@ -247,7 +253,7 @@ class Flusher:
 
     def _next_batch(self, after_seq: int) -> _Batch | None:
         """The next run of records after ``after_seq``: one logs record, or trace records
-        up to max_spans."""
+        up to ``_BATCH_SPANS`` (or max_spans when smaller)."""
         records = self._read(after_seq, _READ_CHUNK)
         if not records:
             return None
@@ -260,7 +266,7 @@ class Flusher:
                 if record.kind != "traces":
                     return _Batch(taken, spans)
                 record_spans = self._spans_of(record)
-                if taken and len(spans) + len(record_spans) > self.max_spans:
+                if taken and len(spans) + len(record_spans) > self._batch_spans:
                     self._lookahead[record.seq] = record_spans
                     return _Batch(taken, spans)
                 taken.append(record)

@@ -26,7 +26,13 @@ __all__ = [
 
 def as_str(value: Any) -> str | None:
     """A non-empty string, or None. Numbers become their text; containers are refused."""
+    # Exact-type checks first: this runs dozens of times per span and most values are
+    # None or plain str, for which isinstance chains cost more than the work itself.
+    if value is None:
+        return None
     if isinstance(value, str):
+        if value and not value[0].isspace():
+            return value  # cannot be blank: no need to strip a long text
         return value if value.strip() else None
     if isinstance(value, bool):
         return None
@@ -39,6 +45,10 @@ def as_str(value: Any) -> str | None:
 
 def as_int(value: Any) -> int | None:
     """An integer from an int, an integral float or a numeric string; None otherwise."""
+    if value is None:
+        return None
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -73,6 +83,8 @@ def as_float(value: Any) -> float | None:
 
 def as_bool(value: Any) -> bool | None:
     """A boolean from a bool, ``"true"``/``"false"`` (any case) or 0/1; None otherwise."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -100,6 +112,8 @@ def as_str_list(value: Any) -> list[str] | None:
 
 def loads_json(value: Any) -> Any:
     """``value`` parsed from JSON when it is a JSON string; lists and dicts pass through."""
+    if value is None:
+        return None
     if isinstance(value, list | dict):
         return value
     if not isinstance(value, str):
@@ -115,6 +129,8 @@ def loads_json(value: Any) -> Any:
 
 def first(attrs: Mapping[str, Any], *keys: str) -> Any:
     """The value of the first key present with a non-None value."""
+    if len(keys) == 1:
+        return attrs.get(keys[0])
     for key in keys:
         value = attrs.get(key)
         if value is not None:

@@ -25,9 +25,11 @@ Speed: ``genai-prices``' own calculation costs about half a millisecond per call
 which alone would cap ingest near 2,000 LLM spans/s per core. A price without
 tiers is linear in the four token counts, so for each (provider, model, day) the
 library is asked five times for the coefficients (:class:`LinearPrice`) and each
-span is then priced with four multiplications; tiered prices still go through the
-library per span. The coefficients come from the library's own answers, so the
-result is the same Decimal.
+span is then priced with four multiplications. A tiered price (Anthropic's and
+Google's long-context rates) is linear below its first tier, where nearly every
+call falls, so it is measured there (:meth:`LinearPrice.below_tiers`) and only a
+span past the threshold goes through the library. The coefficients come from the
+library's own answers, so the result is the same Decimal.
 """
 
 from __future__ import annotations
@@ -137,13 +139,46 @@ class LinearPrice:
     per_cache_read: Decimal
     per_cache_write: Decimal
     per_output: Decimal
+    # Tokens each coefficient is the price of (a power of ten up to a million).
+    scale: int = _MTOK
+    # Valid only for usages with at most this many input tokens (the first tier).
+    max_input: int | None = None
 
     @classmethod
     def of(cls, model_price: ModelPrice) -> LinearPrice | None:
         """The coefficients of ``model_price``, or None when it has tiers (not linear)."""
         if any(isinstance(value, TieredPrices) for value in vars(model_price).values()):
             return None
+        return cls._measure(model_price, _MTOK, None)
 
+    @classmethod
+    def below_tiers(cls, model_price: ModelPrice) -> LinearPrice | None:
+        """Coefficients valid up to the first tier's threshold (``of`` when tier-free).
+
+        A tier applies when the input tokens exceed its start, so below the lowest
+        start every price is its base and the price is linear. The coefficients are
+        measured at a power of ten within that range, which keeps them exact.
+        """
+        starts = [
+            tier.start
+            for value in vars(model_price).values()
+            if isinstance(value, TieredPrices)
+            for tier in value.tiers
+        ]
+        if not starts:
+            return cls.of(model_price)
+        bound = min(starts)
+        if bound < 1:
+            return None
+        scale = min(10 ** (len(str(bound)) - 1), _MTOK)
+        return cls._measure(model_price, scale, bound)
+
+    def covers(self, usage: Usage) -> bool:
+        """Whether ``total`` prices ``usage`` (its input is below every tier)."""
+        return self.max_input is None or (usage.input_tokens or 0) <= self.max_input
+
+    @classmethod
+    def _measure(cls, model_price: ModelPrice, n: int, max_input: int | None) -> LinearPrice | None:
         def total(inp: int, read: int, write: int, out: int) -> Decimal:
             usage = Usage(
                 input_tokens=inp,
@@ -155,13 +190,15 @@ class LinearPrice:
 
         try:
             base = total(0, 0, 0, 0)
-            per_input = total(_MTOK, 0, 0, 0) - base
+            per_input = total(n, 0, 0, 0) - base
             return cls(
                 base=base,
                 per_input=per_input,
-                per_cache_read=total(_MTOK, _MTOK, 0, 0) - base - per_input,
-                per_cache_write=total(_MTOK, 0, _MTOK, 0) - base - per_input,
-                per_output=total(0, 0, 0, _MTOK) - base,
+                per_cache_read=total(n, n, 0, 0) - base - per_input,
+                per_cache_write=total(n, 0, n, 0) - base - per_input,
+                per_output=total(0, 0, 0, n) - base,
+                scale=n,
+                max_input=max_input,
             )
         except (LookupError, ValueError, ArithmeticError):
             return None
@@ -174,7 +211,7 @@ class LinearPrice:
             + self.per_cache_write * Decimal(usage.cache_write_tokens or 0)
             + self.per_output * Decimal(usage.output_tokens or 0)
         )
-        return self.base + tokens / _MTOK
+        return self.base + tokens / self.scale
 
 
 class CostCalculator:
@@ -231,7 +268,7 @@ class CostCalculator:
         for provider_id in attempts:
             key = (provider_id, model, day)
             linear = self._linear.get(key)
-            if linear is not None:
+            if linear is not None and linear.covers(usage):
                 return linear.total(usage)
             try:
                 result = calc_price(
@@ -240,6 +277,6 @@ class CostCalculator:
             except (LookupError, ValueError, ArithmeticError):
                 continue
             if key not in self._linear and len(self._linear) < 10_000:
-                self._linear[key] = LinearPrice.of(result.model_price)
+                self._linear[key] = LinearPrice.below_tiers(result.model_price)
             return Decimal(result.total_price)
         return None

@@ -24,6 +24,7 @@ from heron.normalize.conventions.reading import Reading, apply, merge
 __all__ = ["FAMILIES", "ConventionMapper", "Family", "Reading", "detect_family", "read_span"]
 
 Reader = Callable[[Span], Reading]
+Applies = Callable[[Span], bool]
 
 # Per family: the readers in priority order. The family's own reader comes first
 # so its meaning of a shared key (OpenLIT's Anthropic input tokens) is never
@@ -36,11 +37,28 @@ _READERS: dict[Family, tuple[Reader, ...]] = {
     "openllmetry": (traceloop.read, genai.read, openinference.read, generic.read),
     "generic": (generic.read,),
 }
+# A fallback reader none of whose keys a span carries reads nothing; skipping it is
+# most of the mapper's time on spans of one convention. (The primary reader always
+# runs: OpenLIT's says "span" for a plain HTTP span. The generic one is cheap.)
+_APPLIES: dict[Reader, Applies] = {
+    genai.read: genai.applies,
+    openinference.read: openinference.applies,
+    traceloop.read: traceloop.applies,
+}
+_PLAN: dict[Family, tuple[Reader, tuple[tuple[Reader, Applies | None], ...]]] = {
+    family: (readers[0], tuple((reader, _APPLIES.get(reader)) for reader in readers[1:]))
+    for family, readers in _READERS.items()
+}
 
 
 def read_span(span: Span, family: Family) -> Reading:
     """The merged reading of a span under the given family's priorities."""
-    return merge(*(reader(span) for reader in _READERS[family]))
+    primary, fallbacks = _PLAN[family]
+    readings = [primary(span)]
+    for reader, applies in fallbacks:
+        if applies is None or applies(span):
+            readings.append(reader(span))
+    return merge(*readings)
 
 
 class ConventionMapper:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from heron.model import Message, Span
 from heron.normalize import messages
 from heron.normalize.coerce import as_bool, as_float, as_int, as_str, as_str_list, first
-from heron.normalize.conventions.reading import Reading
+from heron.normalize.conventions.reading import Reading, mentions
 
-__all__ = ["kind_for", "normalize_operation", "normalize_provider", "read"]
+__all__ = ["applies", "kind_for", "normalize_operation", "normalize_provider", "read"]
 
 # gen_ai.operation.name values (and older spellings) -> heron operation.
 _OPERATIONS = {
@@ -100,6 +100,24 @@ def kind_for(operation: str | None, reading: Reading) -> str | None:
     if has_model and (has_usage or reading.provider is not None):
         return "llm"
     return None
+
+
+# Every attribute key ``read`` looks at starts with one of these; every span event it
+# reads messages from is named ``gen_ai.*``.
+_KEY_PREFIXES = (
+    "gen_ai.",
+    "llm.request.type",
+    "llm.is_streaming",
+    "llm.usage.total_tokens",
+    "llm.user",
+    "error.type",
+)
+_EVENT_PREFIXES = ("gen_ai.",)
+
+
+def applies(span: Span) -> bool:
+    """False when ``read(span)`` would be empty: none of its keys or events are present."""
+    return mentions(span, _KEY_PREFIXES, _EVENT_PREFIXES)
 
 
 def read(span: Span) -> Reading:

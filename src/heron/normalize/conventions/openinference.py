@@ -15,9 +15,9 @@ from heron.model import Span
 from heron.normalize import messages
 from heron.normalize.coerce import as_bool, as_float, as_int, as_str, as_str_list, first, loads_json
 from heron.normalize.conventions.genai import normalize_provider
-from heron.normalize.conventions.reading import Reading
+from heron.normalize.conventions.reading import Reading, mentions
 
-__all__ = ["read"]
+__all__ = ["applies", "read"]
 
 _KINDS = {
     "LLM": "llm",
@@ -32,6 +32,25 @@ _KINDS = {
 }
 _OPERATIONS = {"llm": "chat", "embedding": "embeddings", "tool": "execute_tool"}
 FIRST_TOKEN_EVENT = "First Token Stream Event"  # noqa: S105 - an event name, not a secret
+
+
+# Every attribute key ``read`` looks at starts with one of these.
+_KEY_PREFIXES = (
+    "openinference.",
+    "llm.",
+    "input.value",
+    "output.value",
+    "user.id",
+    "session.id",
+    "tag.tags",
+    "metadata",
+)
+_EVENT_PREFIXES = (FIRST_TOKEN_EVENT,)
+
+
+def applies(span: Span) -> bool:
+    """False when ``read(span)`` would be empty: none of its keys or events are present."""
+    return mentions(span, _KEY_PREFIXES, _EVENT_PREFIXES)
 
 
 def read(span: Span) -> Reading:

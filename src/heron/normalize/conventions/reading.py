@@ -14,7 +14,7 @@ from typing import Any
 
 from heron.model import Message, Span
 
-__all__ = ["Reading", "merge"]
+__all__ = ["Reading", "mentions", "merge"]
 
 
 @dataclass(slots=True)
@@ -57,15 +57,42 @@ class Reading:
 _FIELDS = tuple(f.name for f in fields(Reading))
 
 
+def mentions(
+    span: Span, key_prefixes: tuple[str, ...], event_prefixes: tuple[str, ...] = ()
+) -> bool:
+    """Whether any attribute key (or event name) of ``span`` starts with one of the prefixes.
+
+    A fallback reader whose keys are all absent returns an empty ``Reading``; this
+    check (one C-level ``startswith`` per key) lets the mapper skip it.
+    """
+    for key in span.attributes:
+        if key.startswith(key_prefixes):
+            return True
+    if event_prefixes:
+        for event in span.events:
+            if event["name"].startswith(event_prefixes):
+                return True
+    return False
+
+
 def merge(*readings: Reading) -> Reading:
     """The first non-None value of every field, in the order given."""
     merged = Reading()
+    if not readings:
+        return merged
+    head, rest = readings[0], readings[1:]
     for name in _FIELDS:
-        for reading in readings:
-            value = getattr(reading, name)
-            if value is not None:
-                setattr(merged, name, value)
-                break
+        value = getattr(head, name)
+        if value is None:
+            # Most fields are said by the primary reading or by none: only the
+            # unsaid ones look further.
+            for reading in rest:
+                value = getattr(reading, name)
+                if value is not None:
+                    break
+            else:
+                continue
+        setattr(merged, name, value)
     return merged
 
 

@@ -10,15 +10,23 @@ from typing import Any
 
 from heron.model import Span
 from heron.normalize.coerce import as_str, loads_json, text_of
-from heron.normalize.conventions.reading import Reading
+from heron.normalize.conventions.reading import Reading, mentions
 
-__all__ = ["read"]
+__all__ = ["applies", "read"]
 
 _KINDS = {"workflow": "chain", "task": "chain", "agent": "agent", "tool": "tool"}
 _ASSOCIATION = "traceloop.association.properties."
 _TEMPLATE_VARIABLES = "traceloop.prompt.template_variables"
 _USER_KEYS = ("user_id", "userId", "user")
 _SESSION_KEYS = ("session_id", "sessionId", "conversation_id", "thread_id")
+
+
+_KEY_PREFIXES = ("traceloop.",)
+
+
+def applies(span: Span) -> bool:
+    """False when ``read(span)`` would be empty: no ``traceloop.*`` key is present."""
+    return mentions(span, _KEY_PREFIXES)
 
 
 def read(span: Span) -> Reading:

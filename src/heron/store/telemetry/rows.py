@@ -12,10 +12,12 @@ any cost with at most 18 decimal places.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from heron.errors import StoreError
 from heron.model import Score, Span
@@ -29,6 +31,7 @@ __all__ = [
     "output_preview",
     "score_from_row",
     "score_to_row",
+    "span_columns",
     "span_from_row",
     "span_to_row",
     "to_utc",
@@ -92,6 +95,21 @@ def _dumps(value: Any, field: str, span_id: str) -> str:
         ) from exc
 
 
+def _dumps_fast(value: Any, field: str, span_id: str) -> str:
+    """``_dumps`` via orjson, several times faster on the insert path.
+
+    orjson writes the same compact UTF-8 JSON; it refuses what it cannot represent
+    exactly (non-str keys, integers beyond 64 bits), which then goes through the
+    standard library as before. Non-finite floats become ``null`` (JSON has no NaN).
+    The text is returned as ``str``: with ``bytes`` the driver sizes insert blocks
+    far larger, which tripled the insert's peak memory.
+    """
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:
+        return _dumps(value, field, span_id)
+
+
 def _clip(text: str | None) -> str:
     if not text:
         return ""
@@ -135,6 +153,35 @@ def span_to_row(span: Span, retention_days: int = 0) -> list[Any]:
         [span.duration_ms, input_preview(span), output_preview(span), max(0, retention_days)]
     )
     return row
+
+
+def span_columns(spans: Sequence[Span], retention_days: Callable[[str], int]) -> list[list[Any]]:
+    """The values of ``spans`` column by column, in ``SPAN_COLUMNS`` order.
+
+    The column-oriented twin of ``span_to_row`` used for inserts: one list per
+    column spares the driver a transposition, and JSON columns are written by
+    orjson. ``retention_days`` is called once per project.
+    """
+    columns: list[list[Any]] = []
+    for name in _SPAN_FIELDS:
+        if name in _JSON_FIELDS:
+            column: list[Any] = [_dumps_fast(getattr(s, name), name, s.span_id) for s in spans]
+        elif name in _TIME_FIELDS:
+            column = [to_utc(getattr(s, name)) for s in spans]
+        elif name == "cost_usd":
+            column = [None if s.cost_usd is None else Decimal(s.cost_usd) for s in spans]
+        else:
+            column = [getattr(s, name) for s in spans]
+        columns.append(column)
+    days: dict[str, int] = {}
+    for span in spans:
+        if span.project_id not in days:
+            days[span.project_id] = max(0, retention_days(span.project_id))
+    columns.append([s.duration_ms for s in spans])
+    columns.append([input_preview(s) for s in spans])
+    columns.append([output_preview(s) for s in spans])
+    columns.append([days[s.project_id] for s in spans])
+    return columns
 
 
 def span_from_row(names: Sequence[str], row: Sequence[Any]) -> Span:

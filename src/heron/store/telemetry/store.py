@@ -75,7 +75,7 @@ from heron.store.telemetry import activity, logs, migrations, stats, traces
 from heron.store.telemetry.cursor import decode_cursor, encode_cursor
 from heron.store.telemetry.inheritance import inherit_trace_fields
 from heron.store.telemetry.location import StoreLocation, parse_store_url, quote_identifier
-from heron.store.telemetry.rows import SPAN_COLUMNS, span_from_row, span_to_row
+from heron.store.telemetry.rows import SPAN_COLUMNS, span_columns, span_from_row
 from heron.store.telemetry.scoring import ScoreWriter
 
 __all__ = ["MAX_PAGE_SIZE", "ClickHouseTelemetryStore", "open_telemetry_store"]
@@ -87,6 +87,8 @@ _FIRST_SLICE = timedelta(minutes=15)
 _MICROSECOND = timedelta(microseconds=1)
 _READ_SETTINGS = {"do_not_merge_across_partitions_select_final": 1}
 _SESSION_TRACE_LIMIT = 10_000
+# Most spans per insert statement (see insert_spans).
+_INSERT_SLICE = 5_000
 # Columns of a full span read: every Span field.
 _SPAN_SELECT = ", ".join(c for c in SPAN_COLUMNS if c in Span.__dataclass_fields__)
 
@@ -166,13 +168,24 @@ class ClickHouseTelemetryStore:
         columns: Sequence[str],
         token: str | None,
         what: str,
+        *,
+        column_oriented: bool = False,
     ) -> None:
-        """Insert ``rows`` column-named, in one block-oriented insert."""
+        """Insert ``rows`` column-named, in one block-oriented insert.
+
+        With ``column_oriented`` the data is one sequence per column instead.
+        """
         settings = dict(self._insert_settings)
         if token:
             settings["insert_deduplication_token"] = token
         with self._guard(what):
-            self._client.insert(table, rows, column_names=list(columns), settings=settings)
+            self._client.insert(
+                table,
+                rows,
+                column_names=list(columns),
+                settings=settings,
+                column_oriented=column_oriented,
+            )
 
     def retention_days(self, project_id: str) -> int:
         """Days rows of ``project_id`` are kept (0 = forever), stamped on each row."""
@@ -221,16 +234,22 @@ class ClickHouseTelemetryStore:
     # -- writes --------------------------------------------------------------------
 
     def insert_spans(self, spans: Sequence[Span], *, dedup_token: str | None = None) -> None:
-        """Insert ``spans`` in one insert; a replay (same token or same ids) is a no-op."""
-        if not spans:
-            return
-        retention: dict[str, int] = {}
-        rows = []
-        for span in spans:
-            if span.project_id not in retention:
-                retention[span.project_id] = self.retention_days(span.project_id)
-            rows.append(span_to_row(span, retention[span.project_id]))
-        self.insert_rows(self.spans_table, rows, SPAN_COLUMNS, dedup_token, "insert spans")
+        """Insert ``spans`` (in slices of 5,000); a replay (same token or same ids) is a no-op."""
+        # Large batches go in slices: the driver and the engine hold a serialized
+        # copy of each insert, which for 20,000 spans of LLM text is ~300 MiB.
+        # Slice n > 0 gets token "<token>/<n>", so a replay still sends equal blocks.
+        for number, start in enumerate(range(0, len(spans), _INSERT_SLICE)):
+            token = dedup_token if not number or not dedup_token else f"{dedup_token}/{number}"
+            # Built outside the store lock: only the driver's write holds it.
+            columns = span_columns(spans[start : start + _INSERT_SLICE], self.retention_days)
+            self.insert_rows(
+                self.spans_table,
+                columns,
+                SPAN_COLUMNS,
+                token,
+                "insert spans",
+                column_oriented=True,
+            )
 
     def insert_scores(self, scores: Sequence[Score]) -> None:
         """Insert scores with copies of their span's fields; one row per score_id."""
