@@ -7,6 +7,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import httpx
 import pytest
 
 from heron.testing.server import HeronServer, wait_for
@@ -225,4 +226,58 @@ def test_evals_and_prompts_show_what_exists(ui_server: HeronServer, page: Tab) -
     assert tab.locator("#prompt-table tbody tr").count() == len(templated) > 0
     tab.goto(ui_server.url + "/evals?range=1h")
     assert tab.locator("table.list tbody tr").count() >= 1
+    assert errors.messages == []
+
+
+def test_an_alert_rule_appears_on_the_alerts_page(ui_server: HeronServer, page: Tab) -> None:
+    tab, errors = page
+    rule = {"name": "UI slow checkout", "metric": "p95_latency", "threshold": 8, "window": "5m"}
+    resp = httpx.post(f"{ui_server.url}/api/v1/alerts/rules", json=rule, timeout=30)
+    assert resp.status_code == 201, resp.text
+    listed = api(ui_server.url, "/api/v1/alerts/rules")
+    tab.goto(ui_server.url + "/alerts")
+    rows = tab.locator("#alert-rules tbody tr")
+    assert rows.count() == len(listed["rules"]) >= 1
+    assert rows.filter(has_text="UI slow checkout").count() == 1
+    screenshot(tab, "alerts-with-rule")
+    assert errors.messages == []
+
+
+def test_an_eval_rule_appears_on_the_evals_page(ui_server: HeronServer, page: Tab) -> None:
+    tab, errors = page
+    # A model filter no span matches: the rule is listed but never scores the shared data.
+    rule = {"name": "UI PII check", "evaluator": "pii", "filter": {"models": ["none"]}}
+    resp = httpx.post(f"{ui_server.url}/api/v1/evals/rules", json=rule, timeout=30)
+    assert resp.status_code == 201, resp.text
+    listed = api(ui_server.url, "/api/v1/evals/rules")["rules"]
+    tab.goto(ui_server.url + "/evals?range=1h")
+    rows = tab.locator("#eval-rules tbody tr")
+    assert rows.count() == len(listed) >= 1
+    assert rows.filter(has_text="UI PII check").count() == 1
+    assert tab.locator("figure svg rect.bar").count() > 0  # the demo data carries scores
+    screenshot(tab, "evals-with-rule")
+    assert errors.messages == []
+
+
+def test_create_and_revoke_a_key_through_the_settings_form(
+    ui_server: HeronServer, page: Tab
+) -> None:
+    tab, errors = page
+    tab.goto(ui_server.url + "/settings")
+    tab.fill("#key-name", "ui-made-key")
+    tab.select_option("#key-role", "read")
+    tab.click("#create-key button[type=submit]")
+    secret = tab.locator("#new-key-secret").inner_text().strip()
+    keys = api(ui_server.url, "/api/v1/keys")["keys"]
+    made = [k for k in keys if k["name"] == "ui-made-key"]
+    assert [(k["role"], k["active"]) for k in made] == [("read", True)]
+    assert secret.startswith(made[0]["prefix"])
+    screenshot(tab, "settings-key-created")
+    row = tab.locator("tr", has_text="ui-made-key")
+    row.locator("button.revoke").click()
+    tab.wait_for_url(ui_server.url + "/settings")
+    assert tab.locator("#new-key").count() == 0  # the secret is not shown again
+    keys = api(ui_server.url, "/api/v1/keys")["keys"]
+    assert [k["active"] for k in keys if k["name"] == "ui-made-key"] == [False]
+    assert tab.locator("tr", has_text="ui-made-key").locator("button.revoke").count() == 0
     assert errors.messages == []

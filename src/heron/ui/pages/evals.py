@@ -5,8 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from heron.api.context import app_context
+from heron.evals.rules import EvalRule
 from heron.model import StatsQuery, TraceFilter
 from heron.query import MAX_PAGE, ProjectQueries
+from heron.store.meta.evals import list_eval_rules
+from heron.ui.charts import histogram
 from heron.ui.pages.dashboard import quality_charts
 from heron.ui.params import RANGE_PRESETS, parse_time_choice
 from heron.ui.render import Renderer
@@ -29,6 +33,16 @@ def register(router: APIRouter, renderer: Renderer) -> None:
             # The newest traces carry their eval score; keep the scored ones.
             page = queries.traces(TraceFilter(time=choice.time), None, MAX_PAGE)
             scored = [t for t in page.items if t.eval_score is not None]
+            # One meta-store read; the rule objects are built as the REST API builds them.
+            records = list_eval_rules(app_context(request).meta.engine, queries.project_id)
+            rules = [
+                EvalRule.from_record(r.project_id, r.id, r.name, r.definition, r.enabled)
+                for r in records
+            ]
+            values = [t.eval_score for t in scored if t.eval_score is not None]
+            distribution = histogram(
+                values, title="Eval score distribution (recent traces)", unit="score", bins=10
+            )
             return renderer.page(
                 request,
                 "evals.html",
@@ -36,6 +50,8 @@ def register(router: APIRouter, renderer: Renderer) -> None:
                 presets=RANGE_PRESETS,
                 charts=quality_charts(rows, choice.time, bucket),
                 scored=scored,
+                rules=rules,
+                distribution=distribution if values else None,
                 has_scores=any(r.avg_score is not None for r in rows) or bool(scored),
             )
 
