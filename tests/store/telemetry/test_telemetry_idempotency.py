@@ -127,3 +127,27 @@ def test_scores_are_idempotent_by_score_id(
     )
     store.insert_scores([edited])  # the latest write of a score_id wins
     assert store.list_scores("proj-a", trace_id="trace-000") == [edited]
+
+
+def test_a_resent_span_is_stored_once_and_read_without_final(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
+) -> None:
+    assert store.spans_final == ""  # chDB: one writer, reads skip FINAL
+    spans = _batch(make_span, t0, traces=3)
+    store.insert_spans(spans, dedup_token="first")
+    # Re-sent by the client under other tokens, once mixed with a new span and a repeat.
+    extra = make_span("trace-000", span_id="late-0", start=t0 + timedelta(seconds=1), ms=5)
+    store.insert_spans([spans[0], extra, extra, *spans[1:]], dedup_token="second")
+    store.insert_spans(spans[:2], dedup_token=None)
+    _, rows = store.query_rows(  # raw rows: nothing for a merge to collapse
+        f"SELECT trace_id, span_id, count() FROM {store.spans_table} "
+        "WHERE project_id = {p:String} GROUP BY trace_id, span_id HAVING count() > 1",
+        {"p": "proj-a"},
+        "find stored duplicates",
+    )
+    assert rows == []
+    assert store.count_spans("proj-a") == len(spans) + 1
+    got = store.get_trace("proj-a", "trace-000")
+    assert sorted(s.span_id for s in got) == ["late-0", "llm-0", "root-0"]
+    (row,) = store.stats("proj-a", StatsQuery(time=window))
+    assert row.requests == 3

@@ -33,7 +33,7 @@ def _per_trace(spans: str, p: Params, project_id: str, time: TimeRange, extra: s
            sumIf(cost_usd, {NOT_DUPLICATE_SQL}) AS t_cost,
            countIf(cost_usd IS NOT NULL AND {NOT_DUPLICATE_SQL}) AS t_cost_n,
            max(status = 'error') AS t_error{extra}
-    FROM {spans} FINAL
+    FROM {spans}
     WHERE project_id = {p.text(project_id)} AND {p.in_range("start_time", time)}
     GROUP BY trace_id"""
 

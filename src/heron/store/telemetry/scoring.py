@@ -83,7 +83,8 @@ class ScoreWriter:
         self, project_id: str, trace_ids: list[str]
     ) -> dict[tuple[str, str], list[Span]]:
         names, rows = self._store.query_rows(
-            f"SELECT {', '.join(_CONTEXT_SPAN_COLUMNS)} FROM {self._store.spans_table} FINAL "
+            f"SELECT {', '.join(_CONTEXT_SPAN_COLUMNS)} FROM {self._store.spans_table} "
+            f"{self._store.spans_final} "
             "WHERE project_id = {p:String} AND trace_id IN {t:Array(String)} "
             "ORDER BY start_time, span_id",
             {"p": project_id, "t": trace_ids},

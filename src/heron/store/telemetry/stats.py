@@ -86,7 +86,7 @@ def _frame(
 
 def _assemble(select: list[str], keys: list[str], where: list[str], table: str) -> str:
     group = f"GROUP BY {', '.join(keys)}\nORDER BY {', '.join(keys)}" if keys else ""
-    return f"SELECT {', '.join(select)}\nFROM {table} FINAL\nWHERE {' AND '.join(where)}\n{group}"
+    return f"SELECT {', '.join(select)}\nFROM {table}\nWHERE {' AND '.join(where)}\n{group}"
 
 
 def spans_sql(spans: str, project_id: str, query: StatsQuery) -> tuple[str, dict[str, Any]]:

@@ -86,7 +86,7 @@ FROM (
            argMinIf(service_name, start_time, service_name IS NOT NULL) AS t_service_name,
            arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS models,
            arraySort(groupUniqArrayArray(tags)) AS t_tags
-    FROM {spans} FINAL
+    FROM {spans}
     WHERE project_id = {project} AND {p.in_range("start_time", widened)}
       AND trace_id IN (
           SELECT trace_id FROM {spans}
@@ -162,7 +162,7 @@ def root_details_sql(
     starts = [start for _, _, start in roots]
     sql = f"""
 SELECT trace_id, span_id, name, service_name, input_preview, output_preview
-FROM {spans} FINAL
+FROM {spans}
 WHERE project_id = {p.text(project_id)}
   AND start_time >= {p.time(min(starts))} AND start_time <= {p.time(max(starts))}
   AND trace_id IN {p.add([t for t, _, _ in roots], "Array(String)")}
