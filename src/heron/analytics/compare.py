@@ -139,9 +139,11 @@ def compare_sides(
 ) -> dict[str, Any]:
     """Differences b - a in quality, error rate, latency and cost, each with its test."""
     metrics: dict[str, Any] = {}
+    samples = source.compare_rankings(
+        project_id, a, b, [measure for measure, _ in _RANKED.values()], score_name
+    )
     for name, (measure, higher_is_worse) in _RANKED.items():
-        sample = source.compare_ranks(project_id, a, b, measure, score_name)
-        metrics[name] = _ranked(sample, higher_is_worse, min_n, alpha)
+        metrics[name] = _ranked(samples[measure], higher_is_worse, min_n, alpha)
     for name, (what, higher_is_worse) in _COUNTED.items():
         counts = source.compare_counts(project_id, a, b, what)
         metrics[name] = _counted(counts, higher_is_worse, min_n, alpha)

@@ -110,14 +110,13 @@ def cost_report(
 ) -> dict[str, Any]:
     """Cost and tokens per ``by`` value (sorted by cost), per bucket, with projections."""
     week = TimeRange(time.end - _WEEK, time.end)
-    totals = source.cost_points(project_id, time, by, None)
-    week_by_key = {p.key: p.cost_usd for p in source.cost_points(project_id, week, by, None)}
+    parts = source.cost_rollup(project_id, time, week, by, bucket)
+    totals = parts["totals"]
+    week_by_key = {p.key: p.cost_usd for p in parts["week"]}
     series: dict[str | None, list[dict[str, Any]]] = {}
-    if bucket is not None:
-        for p in source.cost_points(project_id, time, by, bucket):
-            series.setdefault(p.key, []).append(_point(p))
-    project = source.cost_points(project_id, time, None, None)
-    project_week = source.cost_points(project_id, week, None, None)
+    for p in parts["series"]:
+        series.setdefault(p.key, []).append(_point(p))
+    project, project_week = parts["project"], parts["project_week"]
     week_cost = project_week[0].cost_usd if project_week else 0.0
     totals.sort(key=lambda p: (-p.cost_usd, p.key or ""))
     groups = []

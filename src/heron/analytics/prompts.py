@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from heron.analytics.source import AnalyticsSource
@@ -187,10 +188,17 @@ def template_detail(
             f"prompt template {template_hash!r} has no calls in this project between "
             f"{format_time(time.start)} and {format_time(time.end)}; widen the range (since=7d)"
         )
-    variables = source.template_variables(project_id, time, template_hash, top_values)
+    # Every call of the template lies between its first and last call: reading only that
+    # span lets the store skip the rest of the range. (Scores keep the whole range: a
+    # score may sit on another span of a trace that has a call of the template.)
+    seen = TimeRange(stats[0].first_seen, stats[0].last_seen + timedelta(microseconds=1))
+    calls = TimeRange(max(time.start, seen.start), min(time.end, seen.end))
+    latest = TimeRange(stats[0].last_seen, calls.end)
+    variables = source.template_variables(project_id, calls, template_hash, top_values)
     return {
         **template_dict(stats[0]),
-        "template": source.template_text(project_id, time, template_hash),
+        # The latest call's text: the range of its start time alone is enough.
+        "template": source.template_text(project_id, latest, template_hash),
         "variables": [
             {
                 "name": v.name,
@@ -201,7 +209,7 @@ def template_detail(
             for v in variables
         ],
         "worst_calls": [
-            call_dict(c) for c in source.worst_calls(project_id, time, template_hash, limit)
+            call_dict(c) for c in source.worst_calls(project_id, calls, template_hash, limit)
         ],
         "lowest_scored_calls": [
             call_dict(c) for c in source.lowest_scored_calls(project_id, time, template_hash, limit)

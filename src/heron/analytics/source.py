@@ -6,6 +6,7 @@ ClickHouse SQL; everything in ``heron.analytics`` speaks only this protocol.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from heron.model import TimeRange
@@ -68,6 +69,17 @@ class AnalyticsSource(Protocol):
         """Pooled ranking of latency, cost or score over groups 'a' and 'b'."""
         ...
 
+    def compare_rankings(
+        self,
+        project_id: str,
+        a: CompareSide,
+        b: CompareSide,
+        measures: Sequence[str],
+        score_name: str | None = None,
+    ) -> dict[str, RankSample]:
+        """``compare_ranks`` of several measures at once (fewer scans), by measure."""
+        ...
+
     def compare_counts(
         self, project_id: str, a: CompareSide, b: CompareSide, what: str
     ) -> dict[str, CountGroup]:
@@ -92,6 +104,18 @@ class AnalyticsSource(Protocol):
         self, project_id: str, time: TimeRange, by: str | None, bucket: str | None
     ) -> list[CostPoint]:
         """Cost and tokens per feature value and bucket."""
+        ...
+
+    def cost_rollup(
+        self, project_id: str, time: TimeRange, week: TimeRange, by: str, bucket: str | None
+    ) -> dict[str, list[CostPoint]]:
+        """A cost report's figures in one read, by part.
+
+        ``totals`` (per ``by`` value over ``time``), ``week`` (per value over
+        ``week``), ``series`` (per value and bucket over ``time``; empty when
+        ``bucket`` is None), ``project`` and ``project_week`` (the project's
+        totals, each call once): each equal to the matching ``cost_points``.
+        """
         ...
 
     def cache_usage(self, project_id: str, time: TimeRange) -> list[CacheUsage]:

@@ -6,7 +6,8 @@ reported by two instrumentations is counted and costed once. Scores are read
 from the scores table's copies of their span's context (no join).
 
 The rankings and counts behind the significance tests are in
-``heron.store.telemetry.ranking``; shared filters in ``analytics_sql``.
+``heron.store.telemetry.ranking``, usage, cost and context-window queries in
+``analytics_usage``; shared filters in ``analytics_sql``.
 
 Functions take the store as first argument; ``TelemetryAnalytics`` binds them
 to a store for callers that want an object.
@@ -14,15 +15,13 @@ to a store for callers that want an object.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from heron.errors import QueryError
-from heron.model import BUCKETS, TimeRange
+from heron.model import TimeRange
 from heron.model.analytics import (
-    CONTEXT_HISTOGRAM_EDGES,
     CacheUsage,
     CallRef,
     CompareSide,
@@ -38,12 +37,26 @@ from heron.store.telemetry.analytics_sql import (
     COST_DIMENSIONS,
     HALLUCINATION,
     scores_where,
+    spans_from,
     spans_where,
     to_float,
 )
-from heron.store.telemetry.ranking import compare_counts, compare_ranks, user_counts, user_ranks
+from heron.store.telemetry.analytics_usage import (
+    cache_usage,
+    context_pressure,
+    cost_points,
+    cost_rollup,
+    user_usage,
+)
+from heron.store.telemetry.ranking import (
+    compare_counts,
+    compare_rankings,
+    compare_ranks,
+    user_counts,
+    user_ranks,
+)
 from heron.store.telemetry.rows import to_utc
-from heron.store.telemetry.sql import Params
+from heron.store.telemetry.sql import TIME64, Params, format_time_param
 
 if TYPE_CHECKING:
     from heron.store.telemetry.store import ClickHouseTelemetryStore
@@ -53,9 +66,11 @@ __all__ = [
     "TelemetryAnalytics",
     "cache_usage",
     "compare_counts",
+    "compare_rankings",
     "compare_ranks",
     "context_pressure",
     "cost_points",
+    "cost_rollup",
     "lowest_scored_calls",
     "template_stats",
     "template_text",
@@ -87,18 +102,17 @@ def template_stats(
                avg(input_tokens), avg(output_tokens),
                sum(cost_usd), countIf(cost_usd IS NOT NULL),
                min(start_time), max(start_time),
-               arraySort(groupUniqArray(50)(prompt_template_version)),
-               argMax(span_id, start_time), argMax(trace_id, start_time)
-        FROM {store.spans_table} FINAL
+               arraySort(groupUniqArray(50)(prompt_template_version))
+        FROM {spans_from(store)}
         WHERE {" AND ".join(where)}
         GROUP BY prompt_template_hash"""
     _, rows = store.query_rows(sql, p.values, "aggregate prompt templates")
     if not rows:
         return []
-    previews = _span_previews(store, project_id, time, [str(r[14]) for r in rows])
+    examples = _latest_calls(store, project_id, time, {str(r[0]): to_utc(r[12]) for r in rows})
     result: dict[str, TemplateStats] = {}
     for row in rows:
-        preview, template = previews.get(str(row[14]), ("", None))
+        trace_id, preview, template = examples.get(str(row[0]), ("", "", None))
         result[str(row[0])] = TemplateStats(
             prompt_template_hash=str(row[0]),
             calls=int(row[1]),
@@ -113,7 +127,7 @@ def template_stats(
             first_seen=to_utc(row[11]),
             last_seen=to_utc(row[12]),
             versions=[str(v) for v in row[13]],
-            example_trace_id=str(row[15]),
+            example_trace_id=trace_id,
             example_preview=preview,
             template_preview=template,
         )
@@ -121,18 +135,34 @@ def template_stats(
     return list(result.values())
 
 
-def _span_previews(
-    store: ClickHouseTelemetryStore, project_id: str, time: TimeRange, span_ids: Sequence[str]
-) -> dict[str, tuple[str, str | None]]:
-    """span_id -> (input preview, first 200 characters of the template) for a few spans."""
+def _latest_calls(
+    store: ClickHouseTelemetryStore,
+    project_id: str,
+    time: TimeRange,
+    last_seen: dict[str, datetime],
+) -> dict[str, tuple[str, str, str | None]]:
+    """Template hash -> (trace id, input preview, template's first 200 characters).
+
+    The example of a template is its call at ``last_seen``: looked up by start
+    time (the sorting key's hour narrows the read to a few granules) rather
+    than by ``argMax(span_id, start_time)``, which reads two id columns in full.
+    """
     p = Params()
     where = spans_where(p, project_id, time)
-    where.append(f"span_id IN {p.add(list(span_ids), 'Array(String)')}")
+    hashes = p.add(list(last_seen), "Array(String)")
+    times = p.add([format_time_param(t) for t in set(last_seen.values())], f"Array({TIME64})")
+    where += [f"prompt_template_hash IN {hashes}", f"start_time IN {times}"]
     sql = f"""
-        SELECT span_id, input_preview, substring(prompt_template, 1, 200)
-        FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}"""
+        SELECT prompt_template_hash, start_time, trace_id, input_preview,
+               substring(prompt_template, 1, 200)
+        FROM {spans_from(store)} WHERE {" AND ".join(where)}
+        ORDER BY prompt_template_hash, span_id"""
     _, rows = store.query_rows(sql, p.values, "read example previews")
-    return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+    result: dict[str, tuple[str, str, str | None]] = {}
+    for key, start, trace_id, preview, template in rows:
+        if to_utc(start) == last_seen.get(str(key)):
+            result.setdefault(str(key), (str(trace_id), str(preview), template))
+    return result
 
 
 def _add_template_scores(
@@ -180,13 +210,18 @@ def template_variables(
     p = Params()
     where = spans_where(p, project_id, time)
     where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    # Calls of a template mostly repeat a few variable sets: count each distinct JSON
+    # text first, so each is parsed once instead of once per call.
     sql = f"""
         SELECT k, v, c, sum(c) OVER (PARTITION BY k), count() OVER (PARTITION BY k)
         FROM (
-            SELECT kv.1 AS k, substring(kv.2, 1, 200) AS v, count() AS c
-            FROM {store.spans_table} FINAL
-            ARRAY JOIN JSONExtractKeysAndValuesRaw(prompt_template_variables) AS kv
-            WHERE {" AND ".join(where)}
+            SELECT kv.1 AS k, substring(kv.2, 1, 200) AS v, sum(n) AS c
+            FROM (
+                SELECT prompt_template_variables AS j, count() AS n
+                FROM {spans_from(store)} WHERE {" AND ".join(where)}
+                GROUP BY j
+            )
+            ARRAY JOIN JSONExtractKeysAndValuesRaw(j) AS kv
             GROUP BY k, v
         )
         ORDER BY k, c DESC, v
@@ -239,7 +274,7 @@ def worst_calls(
     where = spans_where(p, project_id, time)
     where.append(f"prompt_template_hash = {p.text(template_hash)}")
     sql = f"""
-        SELECT {_CALL_COLUMNS} FROM {store.spans_table} FINAL
+        SELECT {_CALL_COLUMNS} FROM {spans_from(store)}
         WHERE {" AND ".join(where)}
         ORDER BY status = 'error' DESC, duration_ms DESC, span_id
         LIMIT {p.add(limit, "UInt32")}"""
@@ -271,7 +306,7 @@ def lowest_scored_calls(
     where.append(f"trace_id IN {p.add(sorted({str(s[0]) for s in scores}), 'Array(String)')}")
     where.append(f"prompt_template_hash = {p.text(template_hash)}")
     sql = f"""
-        SELECT {_CALL_COLUMNS} FROM {store.spans_table} FINAL
+        SELECT {_CALL_COLUMNS} FROM {spans_from(store)}
         WHERE {" AND ".join(where)} ORDER BY start_time"""
     _, rows = store.query_rows(sql, p.values, "read scored calls")
     by_span = {str(r[1]): _call(r) for r in rows}
@@ -300,147 +335,6 @@ def _replace_score(call: CallRef, score: float, name: str) -> CallRef:
         score,
         name,
     )
-
-
-# -- usage and cost --------------------------------------------------------------------
-
-
-def _bucket_expr(p: Params, bucket: str) -> str:
-    if bucket not in BUCKETS:
-        raise QueryError(f"bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
-    seconds = p.add(BUCKETS[bucket], "UInt32")
-    return f"toDateTime(intDiv(toUnixTimestamp(start_time), {seconds}) * {seconds}, 'UTC')"
-
-
-def user_usage(
-    store: ClickHouseTelemetryStore, project_id: str, user_id: str, time: TimeRange, bucket: str
-) -> list[UsagePoint]:
-    """Requests, tokens and cost of one user per bucket (buckets without calls omitted)."""
-    p = Params()
-    where = [*spans_where(p, project_id, time), f"user_id = {p.text(user_id)}"]
-    sql = f"""
-        SELECT {_bucket_expr(p, bucket)} AS b, count(), countIf(status = 'error'),
-               sum(input_tokens), sum(output_tokens), sum(cached_input_tokens),
-               sum(total_tokens), sum(cost_usd), countIf(cost_usd IS NOT NULL)
-        FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}
-        GROUP BY b ORDER BY b"""
-    _, rows = store.query_rows(sql, p.values, "aggregate user usage")
-    return [
-        UsagePoint(
-            to_utc(r[0]),
-            int(r[1]),
-            int(r[2]),
-            int(r[3]),
-            int(r[4]),
-            int(r[5]),
-            int(r[6]),
-            float(r[7]) if r[8] else None,
-        )
-        for r in rows
-    ]
-
-
-def cost_points(
-    store: ClickHouseTelemetryStore,
-    project_id: str,
-    time: TimeRange,
-    by: str | None,
-    bucket: str | None,
-) -> list[CostPoint]:
-    """Cost and tokens per ``by`` value (None: the whole project) and per bucket (None: total)."""
-    if by is not None and by not in COST_DIMENSIONS:
-        raise QueryError(
-            f"cannot attribute cost by {by!r}; use one of {', '.join(COST_DIMENSIONS)}"
-        )
-    p = Params()
-    where = spans_where(p, project_id, time)
-    key = COST_DIMENSIONS[by] if by is not None else "''"
-    bucket_sql = _bucket_expr(p, bucket) if bucket is not None else "toDateTime(0, 'UTC')"
-    sql = f"""
-        SELECT {key} AS k, {bucket_sql} AS b, count(), sum(input_tokens), sum(output_tokens),
-               sum(cached_input_tokens), sum(cost_usd), countIf(cost_usd IS NOT NULL)
-        FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}
-        GROUP BY k, b ORDER BY k, b"""
-    _, rows = store.query_rows(sql, p.values, "attribute cost")
-    return [
-        CostPoint(
-            key=(str(r[0]) or None) if by is not None else None,
-            bucket_start=to_utc(r[1]) if bucket is not None else None,
-            requests=int(r[2]),
-            input_tokens=int(r[3]),
-            output_tokens=int(r[4]),
-            cached_input_tokens=int(r[5]),
-            cost_usd=float(r[6] or 0),
-            priced_calls=int(r[7]),
-        )
-        for r in rows
-    ]
-
-
-def cache_usage(
-    store: ClickHouseTelemetryStore, project_id: str, time: TimeRange
-) -> list[CacheUsage]:
-    """Cache-read tokens per model (calls that read a cache only)."""
-    p = Params()
-    where = [*spans_where(p, project_id, time), "cached_input_tokens > 0"]
-    sql = f"""
-        SELECT model, provider, request_model, response_model, count(),
-               sum(cached_input_tokens), max(start_time)
-        FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}
-        GROUP BY model, provider, request_model, response_model
-        ORDER BY sum(cached_input_tokens) DESC"""
-    _, rows = store.query_rows(sql, p.values, "sum cached tokens")
-    return [CacheUsage(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), to_utc(r[6])) for r in rows]
-
-
-# -- context window ----------------------------------------------------------------------
-
-
-def context_pressure(
-    store: ClickHouseTelemetryStore, project_id: str, time: TimeRange, examples: int = 3
-) -> list[PressureRow]:
-    """Utilization distribution overall, per model and per template, in one scan."""
-    p = Params()
-    where = spans_where(p, project_id, time)
-    edges = [*CONTEXT_HISTOGRAM_EDGES, float("inf")]
-    bins = ", ".join(
-        f"countIf(u >= {lo} AND u < {hi})" if hi != float("inf") else f"countIf(u >= {lo})"
-        for lo, hi in itertools.pairwise(edges)
-    )
-    length = "has(finish_reasons, 'length')"
-    sql = f"""
-        SELECT lk.1 AS level, lk.2 AS key, count(), countIf(u IS NOT NULL),
-               quantileExactInclusive(0.5)(u), quantileExactInclusive(0.95)(u), max(u),
-               [{bins}], countIf(u > 0.8), countIf(u > 0.95), countIf({length}),
-               groupArrayIf({p.add(examples, "UInt32")})(trace_id, {length})
-        FROM (
-            SELECT arrayJoin([('all', ''), ('model', ifNull(model, '')),
-                              ('template', ifNull(prompt_template_hash, ''))]) AS lk,
-                   context_window_utilization AS u, finish_reasons, trace_id
-            FROM {store.spans_table} FINAL WHERE {" AND ".join(where)}
-        )
-        GROUP BY level, key ORDER BY level, key"""
-    _, rows = store.query_rows(sql, p.values, "measure context pressure")
-    result = []
-    for r in rows:
-        measured = int(r[3])
-        result.append(
-            PressureRow(
-                level=str(r[0]),
-                key=str(r[1]) or None,
-                calls=int(r[2]),
-                measured=measured,
-                p50=to_float(r[4]) if measured else None,
-                p95=to_float(r[5]) if measured else None,
-                max=to_float(r[6]) if measured else None,
-                histogram=[int(c) for c in r[7]],
-                over_80=int(r[8]),
-                over_95=int(r[9]),
-                length_finishes=int(r[10]),
-                length_examples=[str(t) for t in r[11]],
-            )
-        )
-    return result
 
 
 class TelemetryAnalytics:
@@ -488,6 +382,17 @@ class TelemetryAnalytics:
         """See :func:`compare_ranks`."""
         return compare_ranks(self.store, project_id, a, b, measure, score_name)
 
+    def compare_rankings(
+        self,
+        project_id: str,
+        a: CompareSide,
+        b: CompareSide,
+        measures: Sequence[str],
+        score_name: str | None = None,
+    ) -> dict[str, RankSample]:
+        """See :func:`heron.store.telemetry.ranking.compare_rankings`."""
+        return compare_rankings(self.store, project_id, a, b, measures, score_name)
+
     def compare_counts(
         self, project_id: str, a: CompareSide, b: CompareSide, what: str
     ) -> dict[str, CountGroup]:
@@ -514,6 +419,12 @@ class TelemetryAnalytics:
         """See :func:`cost_points`."""
         return cost_points(self.store, project_id, time, by, bucket)
 
+    def cost_rollup(
+        self, project_id: str, time: TimeRange, week: TimeRange, by: str, bucket: str | None
+    ) -> dict[str, list[CostPoint]]:
+        """See :func:`heron.store.telemetry.analytics_usage.cost_rollup`."""
+        return cost_rollup(self.store, project_id, time, week, by, bucket)
+
     def cache_usage(self, project_id: str, time: TimeRange) -> list[CacheUsage]:
         """See :func:`cache_usage`."""
         return cache_usage(self.store, project_id, time)
@@ -531,7 +442,7 @@ def template_text(
     where = spans_where(p, project_id, time)
     where.append(f"prompt_template_hash = {p.text(template_hash)}")
     sql = f"""
-        SELECT prompt_template FROM {store.spans_table} FINAL
+        SELECT prompt_template FROM {spans_from(store)}
         WHERE {" AND ".join(where)} ORDER BY start_time DESC LIMIT 1"""
     _, rows = store.query_rows(sql, p.values, "read a template")
     return rows[0][0] if rows else None

@@ -1,8 +1,8 @@
 """Pooled rankings and counts for the significance tests of ``heron.analytics``.
 
 Mann-Whitney tests need ranks over possibly a million values; they are
-computed here (``rank()`` plus half the run length of equal values = the
-average rank), and only each group's size and rank sum, and the pooled tie
+computed here, one query (one scan, one sort per measure) for the rankings
+of a table, and only each group's size and rank sum, and the pooled tie
 term ``sum(t^3 - t)``, leave the database. Counts (calls and errors, judged
 and hallucinated) feed the proportion tests. LLM calls only, duplicates
 excluded, bound to one project and time range, like every analytics query.
@@ -10,6 +10,7 @@ excluded, bound to one project and time range, like every analytics query.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from heron.errors import QueryError
@@ -20,6 +21,7 @@ from heron.store.telemetry.analytics_sql import (
     SPAN_MEASURES,
     check_range,
     scores_where,
+    spans_from,
     spans_where,
     to_float,
 )
@@ -28,48 +30,79 @@ from heron.store.telemetry.sql import Params
 if TYPE_CHECKING:
     from heron.store.telemetry.store import ClickHouseTelemetryStore
 
-__all__ = ["compare_counts", "compare_ranks", "user_counts", "user_ranks"]
+__all__ = ["compare_counts", "compare_rankings", "compare_ranks", "user_counts", "user_ranks"]
 
 
 # -- pooled rankings and counts (significance tests) -----------------------------------
 
 
+def _rank_samples(
+    store: ClickHouseTelemetryStore,
+    p: Params,
+    source: str,
+    values: dict[str, str],
+    group: str,
+    where: list[str],
+) -> dict[str, RankSample]:
+    """Per measure (name -> value expression): each group's size, rank sum, mean and
+    median, plus the pooled tie term, all from one scan.
+
+    One window per measure sorts its values once: ``rank()`` is one plus the
+    number of smaller values and ``count()`` over the RANGE frame's peers the
+    number of equal ones (c), so the average rank is ``rank + (c - 1) / 2``,
+    and the tie term ``sum(t^3 - t)`` over distinct values is ``sum(c^2 - 1)``
+    over rows. NULLs sort last, so they never shift the ranks of values, and
+    each measure leaves its NULLs out. (A window partitioned by measure over
+    ARRAY JOINed rows was measured 3x slower than separate windows.)
+    """
+    columns, windows, figures = [f"{group} AS g"], [], []
+    for i, expr in enumerate(values.values()):
+        x, known = f"x{i}", f"x{i} IS NOT NULL"
+        columns.append(f"toFloat64({expr}) AS x{i}")
+        windows.append(
+            f"w{i} AS (ORDER BY x{i} NULLS LAST RANGE BETWEEN CURRENT ROW AND CURRENT ROW)"
+        )
+        columns.append(f"rank() OVER w{i} AS r{i}, count() OVER w{i} AS c{i}")
+        figures.append(
+            f"count({x}), sumIf(r{i} + (c{i} - 1) / 2, {known}), avg({x}), "
+            f"quantileExactInclusive(0.5)({x}), sumIf(c{i} * c{i} - 1, {known})"
+        )
+    sql = f"""
+        SELECT grouping(g) AS whole, g, {", ".join(figures)}
+        FROM (
+            SELECT {", ".join(columns)}
+            FROM {source} WHERE {" AND ".join(where)}
+            WINDOW {", ".join(windows)}
+        )
+        GROUP BY GROUPING SETS ((g), ())"""
+    _, rows = store.query_rows(sql, p.values, "rank values")
+    result: dict[str, RankSample] = {}
+    for i, name in enumerate(values):
+        groups: dict[str, RankGroup] = {}
+        tie, total, mean, median = 0.0, 0, None, None
+        for row in rows:
+            n, rank_sum, avg, mid, ties = row[2 + 5 * i : 7 + 5 * i]
+            if row[0]:  # the grouping set over every group
+                tie, total, mean, median = float(ties), int(n), to_float(avg), to_float(mid)
+            elif n:
+                key = str(row[1])
+                groups[key] = RankGroup(key, int(n), float(rank_sum), float(avg), float(mid))
+        result[name] = RankSample(
+            groups, tie, total, mean if total else None, median if total else None
+        )
+    return result
+
+
 def _rank_sample(
     store: ClickHouseTelemetryStore,
     p: Params,
-    table: str,
+    source: str,
     value: str,
     group: str,
     where: list[str],
 ) -> RankSample:
-    inner = (
-        f"SELECT {group} AS g, toFloat64({value}) AS v FROM {table} FINAL "
-        f"WHERE {' AND '.join(where)} AND {value} IS NOT NULL"
-    )
-    sql = f"""
-        SELECT g, count(), sum(r), avg(v), quantileExactInclusive(0.5)(v)
-        FROM (
-            SELECT g, v, rank() OVER (ORDER BY v) + (count() OVER (PARTITION BY v) - 1) / 2 AS r
-            FROM ({inner})
-        )
-        GROUP BY g"""
-    _, rows = store.query_rows(sql, p.values, "rank values")
-    groups = {
-        str(g): RankGroup(str(g), int(n), float(rs), float(mean), float(median))
-        for g, n, rs, mean, median in rows
-    }
-    sql = f"""
-        SELECT sum(c * c * c - c), sum(c), sum(v * c) / sum(c), quantileExactWeighted(0.5)(v, c)
-        FROM (SELECT v, count() AS c FROM ({inner}) GROUP BY v)"""
-    _, tie_rows = store.query_rows(sql, p.values, "count ties")
-    tie, total, mean, median = tie_rows[0] if tie_rows else (0, 0, None, None)
-    return RankSample(
-        groups,
-        float(tie or 0),
-        int(total or 0),
-        to_float(mean) if total else None,
-        to_float(median) if total else None,
-    )
+    """The ranking of one measure (see :func:`_rank_samples`)."""
+    return _rank_samples(store, p, source, {"v": value}, group, where)["v"]
 
 
 def _side_condition(
@@ -117,17 +150,36 @@ def compare_ranks(
     score_name: str | None = None,
 ) -> RankSample:
     """Pooled ranking of ``measure`` (latency, cost or score) over sides 'a' and 'b'."""
-    p = Params()
+    return compare_rankings(store, project_id, a, b, [measure], score_name)[measure]
+
+
+def compare_rankings(
+    store: ClickHouseTelemetryStore,
+    project_id: str,
+    a: CompareSide,
+    b: CompareSide,
+    measures: Sequence[str],
+    score_name: str | None = None,
+) -> dict[str, RankSample]:
+    """``compare_ranks`` of several measures: the span measures share one scan."""
+    unknown = [m for m in measures if m != "score" and m not in SPAN_MEASURES]
+    if unknown:
+        raise QueryError(f"measure {unknown[0]!r} is not one of latency, cost, score")
     time = _union_range(a, b)
-    if measure == "score":
+    result: dict[str, RankSample] = {}
+    span_measures = {m: SPAN_MEASURES[m] for m in measures if m in SPAN_MEASURES}
+    if span_measures:
+        p = Params()
+        group, either = _compare_frame(store, p, a, b, "start_time")
+        where = [*spans_where(p, project_id, time), either]
+        result.update(_rank_samples(store, p, spans_from(store), span_measures, group, where))
+    if "score" in measures:
+        p = Params()
         group, either = _compare_frame(store, p, a, b, "span_start_time")
         where = [*scores_where(p, project_id, time, score_name), either]
-        return _rank_sample(store, p, store.scores_table, "value", group, where)
-    if measure not in SPAN_MEASURES:
-        raise QueryError(f"measure {measure!r} is not one of latency, cost, score")
-    group, either = _compare_frame(store, p, a, b, "start_time")
-    where = [*spans_where(p, project_id, time), either]
-    return _rank_sample(store, p, store.spans_table, SPAN_MEASURES[measure], group, where)
+        scores = f"{store.scores_table} FINAL"
+        result["score"] = _rank_sample(store, p, scores, "value", group, where)
+    return {m: result[m] for m in measures}
 
 
 def compare_counts(
@@ -139,7 +191,7 @@ def compare_counts(
     if what == "errors":
         group, either = _compare_frame(store, p, a, b, "start_time")
         where = [*spans_where(p, project_id, time), either]
-        table, success = store.spans_table, "status = 'error'"
+        source, success = spans_from(store), "status = 'error'"
     elif what == "hallucinations":
         group, either = _compare_frame(store, p, a, b, "span_start_time")
         where = [
@@ -149,22 +201,22 @@ def compare_counts(
             "value IS NOT NULL",
             either,
         ]
-        table, success = store.scores_table, "value >= 0.5"
+        source, success = f"{store.scores_table} FINAL", "value >= 0.5"
     else:
         raise QueryError(f"cannot count {what!r}; use errors or hallucinations")
-    return _count_groups(store, p, table, group, success, where)
+    return _count_groups(store, p, source, group, success, where)
 
 
 def _count_groups(
     store: ClickHouseTelemetryStore,
     p: Params,
-    table: str,
+    source: str,
     group: str,
     success: str,
     where: list[str],
 ) -> dict[str, CountGroup]:
     sql = f"""
-        SELECT {group} AS g, count(), countIf({success}) FROM {table} FINAL
+        SELECT {group} AS g, count(), countIf({success}) FROM {source}
         WHERE {" AND ".join(where)} GROUP BY g"""
     _, rows = store.query_rows(sql, p.values, "count per group")
     return {str(g): CountGroup(str(g), int(n), int(x)) for g, n, x in rows}
@@ -177,12 +229,14 @@ def user_ranks(
     p = Params()
     if measure == "score":
         where = scores_where(p, project_id, time, None)
-        return _rank_sample(store, p, store.scores_table, "value", "ifNull(user_id, '')", where)
+        return _rank_sample(
+            store, p, f"{store.scores_table} FINAL", "value", "ifNull(user_id, '')", where
+        )
     if measure not in SPAN_MEASURES:
         raise QueryError(f"measure {measure!r} is not one of latency, cost, score")
     where = spans_where(p, project_id, time)
     return _rank_sample(
-        store, p, store.spans_table, SPAN_MEASURES[measure], "ifNull(user_id, '')", where
+        store, p, spans_from(store), SPAN_MEASURES[measure], "ifNull(user_id, '')", where
     )
 
 
@@ -193,5 +247,5 @@ def user_counts(
     p = Params()
     where = spans_where(p, project_id, time)
     return _count_groups(
-        store, p, store.spans_table, "ifNull(user_id, '')", "status = 'error'", where
+        store, p, spans_from(store), "ifNull(user_id, '')", "status = 'error'", where
     )
