@@ -33,6 +33,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from heron.config import Settings
 from heron.ingest.counters import IngestCounters
 from heron.ingest.defaults import setting
+from heron.ingest.gc_policy import tune_gc_for_ingest
 from heron.ingest.wal import WalRecord, WriteAheadLog
 from heron.model import Span
 from heron.protocols import SpanObserver
@@ -54,6 +55,7 @@ _READ_CHUNK = 16  # WAL records read at a time
 # forms; 20,000-span batches took the server past 1 GiB while batches past a
 # few thousand spans no longer made ingest faster.
 _BATCH_SPANS = 5_000
+_gc_tuned = False  # tune_gc_for_ingest runs once per process
 
 
 class SpanSink(Protocol):
@@ -98,11 +100,13 @@ class Flusher:
         counters: IngestCounters | None = None,
         retry_initial_s: float = 0.1,
         retry_max_s: float = 10.0,
+        tune_gc: bool = True,
     ) -> None:
         """Configure the flusher; ``start()`` launches it.
 
         ``max_spans`` and ``interval_s`` default to ``settings.flush_max_spans`` and
         ``settings.flush_interval_s`` (or their documented defaults without settings).
+        ``tune_gc=False`` leaves the garbage collector's thresholds alone (see ``start``).
         """
         if max_spans is None:
             max_spans = setting(settings, "flush_max_spans")
@@ -128,14 +132,23 @@ class Flusher:
         self._done = wal.checkpoint_seq
         self._lookahead: dict[int, list[Span]] = {}
         self._thread: threading.Thread | None = None
+        self._tune_gc = tune_gc
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heron-store-writer")
 
     # -- control ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Launch the background thread (replaying whatever the WAL holds first)."""
+        """Launch the background thread (replaying whatever the WAL holds first).
+
+        The first flusher started in a process also applies ``tune_gc_for_ingest``
+        (unless constructed with ``tune_gc=False``): startup is over by then.
+        """
         if self._thread is not None:
             raise RuntimeError("Flusher.start() called twice")
+        global _gc_tuned
+        if self._tune_gc and not _gc_tuned:
+            _gc_tuned = True
+            tune_gc_for_ingest()
         self._thread = threading.Thread(target=self._run, name="heron-flusher", daemon=True)
         self._thread.start()
 

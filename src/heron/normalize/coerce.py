@@ -122,6 +122,7 @@ def loads_json(value: Any) -> Any:
     if not stripped or stripped[0] not in '[{"':
         return None
     try:
+        # Not orjson, though faster: it turns integers past 64 bits into floats.
         return json.loads(stripped)
     except (json.JSONDecodeError, RecursionError):
         return None

@@ -7,6 +7,7 @@ processors that follow.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,6 +24,15 @@ __all__ = ["convert_request", "convert_span"]
 _ENVIRONMENT_KEYS = ("deployment.environment.name", "deployment.environment")
 
 
+class _Unset(enum.Enum):
+    """Marks a resource value the caller did not read beforehand."""
+
+    UNSET = enum.auto()
+
+
+_UNSET = _Unset.UNSET
+
+
 def convert_request(project_id: str, request: ExportTraceServiceRequest) -> list[Span]:
     """Every span of the request as a raw ``Span``, in request order."""
     return list(_iter_spans(project_id, request))
@@ -31,6 +41,9 @@ def convert_request(project_id: str, request: ExportTraceServiceRequest) -> list
 def _iter_spans(project_id: str, request: ExportTraceServiceRequest) -> Iterator[Span]:
     for resource_spans in request.resource_spans:
         resource = attributes_dict(resource_spans.resource.attributes)
+        # Read once per resource, not once per span.
+        service_name = as_str(first(resource, "service.name"))
+        environment = as_str(first(resource, *_ENVIRONMENT_KEYS))
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
             for otlp_span in scope_spans.spans:
@@ -40,6 +53,8 @@ def _iter_spans(project_id: str, request: ExportTraceServiceRequest) -> Iterator
                     resource=resource,
                     scope_name=scope.name or None,
                     scope_version=scope.version or None,
+                    resource_service_name=service_name,
+                    resource_environment=environment,
                 )
 
 
@@ -50,8 +65,19 @@ def convert_span(
     resource: Mapping[str, Any],
     scope_name: str | None,
     scope_version: str | None,
+    resource_service_name: str | _Unset | None = _UNSET,
+    resource_environment: str | _Unset | None = _UNSET,
 ) -> Span:
-    """One OTLP span as a raw ``Span`` (no LLM fields yet)."""
+    """One OTLP span as a raw ``Span`` (no LLM fields yet).
+
+    ``resource_service_name``/``resource_environment`` are the resource's own values
+    when the caller already read them (once per resource); by default they are read
+    from ``resource`` here.
+    """
+    if isinstance(resource_service_name, _Unset):
+        resource_service_name = as_str(first(resource, "service.name"))
+    if isinstance(resource_environment, _Unset):
+        resource_environment = as_str(first(resource, *_ENVIRONMENT_KEYS))
     attributes = attributes_dict(otlp_span.attributes)
     start = utc_from_unix_nano(otlp_span.start_time_unix_nano)
     # A clock-skewed end before the start would give a negative duration that
@@ -76,10 +102,8 @@ def convert_span(
         end_time=end,
         status="error" if is_error else "ok",
         status_message=otlp_span.status.message or None,
-        service_name=as_str(first(resource, "service.name"))
-        or as_str(first(attributes, "service.name")),
-        environment=as_str(first(resource, *_ENVIRONMENT_KEYS))
-        or as_str(first(attributes, *_ENVIRONMENT_KEYS)),
+        service_name=resource_service_name or as_str(attributes.get("service.name")),
+        environment=resource_environment or as_str(first(attributes, *_ENVIRONMENT_KEYS)),
         scope_name=scope_name,
         scope_version=scope_version,
         otel_kind=int(otlp_span.kind),

@@ -58,6 +58,27 @@ def read(span: Span) -> Reading:
     a = span.attributes
     kind_value = as_str(a.get("openinference.span.kind"))
     kind = _KINDS.get(kind_value.upper()) if kind_value else None
+    reading = Reading(
+        kind=kind,
+        operation=_operation(kind, a),
+        user_id=as_str(a.get("user.id")),
+        session_id=as_str(a.get("session.id")),
+        tags=as_str_list(a.get("tag.tags")),
+        metadata=_metadata(a.get("metadata")),
+        input_value=as_str(a.get("input.value")),
+        output_value=as_str(a.get("output.value")),
+    )
+    if any(event["name"] == FIRST_TOKEN_EVENT for event in span.events):
+        reading.streaming = True
+    # Chains, tools and retrievers carry no llm.* key: skip the twenty lookups and
+    # two message scans below, which are most of this reader's time.
+    if any(key.startswith("llm.") for key in a):
+        _read_llm(a, reading)
+    return reading
+
+
+def _read_llm(a: dict[str, Any], reading: Reading) -> None:
+    """The ``llm.*`` keys: model, parameters, tokens, messages, template and cost."""
     params = loads_json(a.get("llm.invocation_parameters"))
     params = params if isinstance(params, dict) else {}
     request_model = as_str(first(a, "llm.request.model_name")) or as_str(params.get("model"))
@@ -69,38 +90,24 @@ def read(span: Span) -> Reading:
         response_model = model_name
     if request_model is None:
         request_model = model_name
-    streaming = as_bool(params.get("stream"))
-    if any(event["name"] == FIRST_TOKEN_EVENT for event in span.events):
-        streaming = True
-    cost, note = _reported_cost(a)
-    return Reading(
-        kind=kind,
-        provider=normalize_provider(first(a, "llm.provider", "llm.system")),
-        operation=_operation(kind, a),
-        request_model=request_model,
-        response_model=response_model,
-        streaming=streaming,
-        input_tokens=as_int(a.get("llm.token_count.prompt")),
-        cached_input_tokens=as_int(a.get("llm.token_count.prompt_details.cache_read")),
-        cache_write_input_tokens=as_int(a.get("llm.token_count.prompt_details.cache_write")),
-        output_tokens=as_int(a.get("llm.token_count.completion")),
-        reasoning_tokens=as_int(a.get("llm.token_count.completion_details.reasoning")),
-        total_tokens=as_int(a.get("llm.token_count.total")),
-        finish_reasons_raw=as_str_list(a.get("llm.finish_reason")),
-        input_messages=messages.from_openinference(a, "llm.input_messages."),
-        output_messages=messages.from_openinference(a, "llm.output_messages."),
-        user_id=as_str(a.get("user.id")),
-        session_id=as_str(a.get("session.id")),
-        tags=as_str_list(a.get("tag.tags")),
-        metadata=_metadata(a.get("metadata")),
-        prompt_template=as_str(a.get("llm.prompt_template.template")),
-        prompt_template_version=as_str(a.get("llm.prompt_template.version")),
-        prompt_template_variables=_variables(a.get("llm.prompt_template.variables")),
-        input_value=as_str(a.get("input.value")),
-        output_value=as_str(a.get("output.value")),
-        cost_usd=cost,
-        cost_note=note,
-    )
+    if reading.streaming is None:
+        reading.streaming = as_bool(params.get("stream"))
+    reading.provider = normalize_provider(first(a, "llm.provider", "llm.system"))
+    reading.request_model = request_model
+    reading.response_model = response_model
+    reading.input_tokens = as_int(a.get("llm.token_count.prompt"))
+    reading.cached_input_tokens = as_int(a.get("llm.token_count.prompt_details.cache_read"))
+    reading.cache_write_input_tokens = as_int(a.get("llm.token_count.prompt_details.cache_write"))
+    reading.output_tokens = as_int(a.get("llm.token_count.completion"))
+    reading.reasoning_tokens = as_int(a.get("llm.token_count.completion_details.reasoning"))
+    reading.total_tokens = as_int(a.get("llm.token_count.total"))
+    reading.finish_reasons_raw = as_str_list(a.get("llm.finish_reason"))
+    reading.input_messages = messages.from_openinference(a, "llm.input_messages.")
+    reading.output_messages = messages.from_openinference(a, "llm.output_messages.")
+    reading.prompt_template = as_str(a.get("llm.prompt_template.template"))
+    reading.prompt_template_version = as_str(a.get("llm.prompt_template.version"))
+    reading.prompt_template_variables = _variables(a.get("llm.prompt_template.variables"))
+    reading.cost_usd, reading.cost_note = _reported_cost(a)
 
 
 def _operation(kind: str | None, a: dict[str, Any]) -> str | None:

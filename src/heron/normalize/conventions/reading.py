@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from heron.model import Message, Span
@@ -55,6 +56,7 @@ class Reading:
 
 
 _FIELDS = tuple(f.name for f in fields(Reading))
+_ALL_FIELDS = attrgetter(*_FIELDS)
 
 
 def mentions(
@@ -77,23 +79,18 @@ def mentions(
 
 def merge(*readings: Reading) -> Reading:
     """The first non-None value of every field, in the order given."""
-    merged = Reading()
     if not readings:
-        return merged
-    head, rest = readings[0], readings[1:]
-    for name in _FIELDS:
-        value = getattr(head, name)
-        if value is None:
-            # Most fields are said by the primary reading or by none: only the
-            # unsaid ones look further.
-            for reading in rest:
-                value = getattr(reading, name)
-                if value is not None:
-                    break
-            else:
-                continue
-        setattr(merged, name, value)
-    return merged
+        return Reading()
+    # One C-level attrgetter call per reading instead of a getattr per field: this
+    # runs for every span with two to four readings.
+    values = list(_ALL_FIELDS(readings[0]))
+    for reading in readings[1:]:
+        if None not in values:
+            break
+        for index, value in enumerate(_ALL_FIELDS(reading)):
+            if value is not None and values[index] is None:
+                values[index] = value
+    return Reading(*values)
 
 
 def apply(reading: Reading, span: Span) -> Span:
