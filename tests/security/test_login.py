@@ -174,3 +174,102 @@ def test_open_redirects_are_refused_and_logout_clears_the_session(site: Site) ->
     assert out.status_code == 303
     assert out.headers["location"] == "/login"
     assert client.get("/test-whoami").json() == {"role": None}
+
+
+def _admin_session(site: Site) -> TestClient:
+    client = _client(site)
+    client.post(
+        "/login", data={"csrf_token": _csrf(client), "username": "alice", "password": PASSWORD}
+    )
+    assert client.get("/test-whoami").json() == {"role": "admin"}
+    return client
+
+
+def test_ui_forms_accept_the_csrf_token_as_a_form_field(site: Site) -> None:
+    client = _admin_session(site)
+    token = client.cookies["heron_csrf"]
+    made = client.post("/settings/keys", data={"csrf_token": token, "role": "read", "name": "f1"})
+    assert made.status_code == 200, made.text
+    assert 'id="new-key-secret"' in made.text
+    # Every form on the page carries the token for the next post.
+    assert made.text.count(f'name="csrf_token" value="{token}"') >= 3
+    key_id = re.search(r"/settings/keys/([^/]+)/revoke", made.text)
+    assert key_id is not None
+    revoked = client.post(f"/settings/keys/{key_id.group(1)}/revoke", data={"csrf_token": token})
+    assert revoked.status_code == 303
+
+
+@pytest.mark.parametrize("token", [None, "forged.token", ""])
+def test_ui_forms_without_a_valid_token_are_forbidden(site: Site, token: str | None) -> None:
+    client = _admin_session(site)
+    data = {"role": "admin", "name": "forged"}
+    if token is not None:
+        data["csrf_token"] = token
+    meta = open_meta_store(site.settings.resolved_meta_url)
+    try:
+        project = meta.get_project_by_name("alpha")
+        assert project is not None
+        before = len(meta.list_keys(project.id))
+        refused = client.post("/settings/keys", data=data)
+        assert refused.status_code == 403
+        assert "reload the page" in refused.text
+        assert len(meta.list_keys(project.id)) == before
+        # A JSON body cannot smuggle the token as a "field" either.
+        as_json = client.post("/settings/keys", json={**data, "csrf_token": "x"})
+        assert as_json.status_code == 403
+    finally:
+        meta.close()
+
+
+def test_project_settings_form_and_api_share_validation(site: Site) -> None:
+    client = _admin_session(site)
+    token = client.cookies["heron_csrf"]
+    form = {
+        "csrf_token": token,
+        "retention_days": "14",
+        "apply_to_existing": "on",
+        "capture_content": "on",
+        "pii_email": "on",
+        "patterns": "order = ORD-\\d{4}",
+        "deny_attributes": "internal.*",
+    }
+    saved = client.post("/settings/project", data=form)
+    assert saved.status_code == 303
+    assert saved.headers["location"].startswith("/settings?saved=")
+    shown = client.get(saved.headers["location"])
+    assert 'id="flash"' in shown.text
+    meta = open_meta_store(site.settings.resolved_meta_url)
+    try:
+        project = meta.get_project_by_name("alpha")
+        assert project is not None
+        assert project.retention_days == 14
+        assert project.redaction["pii"]["email"] is True
+        assert project.redaction["pii"]["phone"] is False
+        assert project.redaction["patterns"] == [{"name": "order", "regex": "ORD-\\d{4}"}]
+        assert project.redaction["deny_attributes"] == ["internal.*"]
+        for bad, words in (("0", "out of range"), ("4000", "out of range"), ("ten", "whole")):
+            refused = client.post("/settings/project", data={**form, "retention_days": bad})
+            assert refused.status_code == 400
+            assert words in refused.text
+        refused = client.post("/settings/project", data={**form, "patterns": "no equals sign"})
+        assert refused.status_code == 400
+        assert "name = regex" in refused.text
+        assert meta.get_project(project.id).retention_days == 14
+        # The REST API goes through the same function: the same regex check, the same store.
+        headers = {"Authorization": f"Bearer {site.keys['admin']}"}
+        api = TestClient(site.app)
+        bad = api.patch(
+            f"/api/v1/projects/{project.id}",
+            json={"redaction": {"patterns": [{"name": "x", "regex": "("}]}},
+            headers=headers,
+        )
+        assert bad.status_code == 400
+        assert "not a valid regular expression" in bad.json()["detail"]
+        ok = api.patch(
+            f"/api/v1/projects/{project.id}", json={"retention_days": None}, headers=headers
+        )
+        assert ok.status_code == 200
+        assert ok.json()["retention_days"] is None
+        assert meta.get_project(project.id).redaction["deny_attributes"] == ["internal.*"]
+    finally:
+        meta.close()

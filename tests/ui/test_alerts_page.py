@@ -7,6 +7,10 @@ from datetime import timedelta
 from heron.alerts import METRIC_UNITS, AlertRule
 from heron.alerts.event import AlertEvent
 from heron.alerts.state import RuleState
+from heron.config import Settings
+from heron.security.pii import PII_KINDS
+from heron.store.meta.records import ApiKey, Project
+from heron.ui.pages.project_form import MAX_RETENTION_DAYS, ProjectForm
 from heron.ui.render import Renderer
 
 from .factories import HOSTILE, T0
@@ -90,8 +94,20 @@ def test_evals_page_lists_rules_and_the_score_distribution() -> None:
     assert html.count('class="bar s0"') >= 2
 
 
+def settings_form_context(project: Project, **extra: object) -> dict[str, object]:
+    """The project-settings form's part of the Settings page context."""
+    return {
+        "project_form": ProjectForm.of_project(project, Settings()),
+        "project_error": None,
+        "flash": None,
+        "pii_kinds": PII_KINDS,
+        "max_retention_days": MAX_RETENTION_DAYS,
+        "server_capture": True,
+        **extra,
+    }
+
+
 def test_settings_shows_the_new_secret_once_and_revoke_forms() -> None:
-    from heron.store.meta.records import ApiKey, Project
 
     project = Project(id="p1", name="default", created_at=T0, retention_days=30)
     active = ApiKey(
@@ -105,6 +121,7 @@ def test_settings_shows_the_new_secret_once_and_revoke_forms() -> None:
         "path": "/settings", "project": project, "keys": [active, revoked],
         "auth_required": False, "store_engine": "chdb", "meta_engine": "sqlite",
         "base_url": "http://127.0.0.1:4318", "new_key": active, "new_secret": "heron_r_xSECRET",
+        **settings_form_context(project),
     }  # fmt: skip
     html = Renderer().html("settings.html", context)
     check_safe(html)

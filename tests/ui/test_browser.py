@@ -224,6 +224,11 @@ def test_evals_and_prompts_show_what_exists(ui_server: HeronServer, page: Tab) -
     stats = api(ui_server.url, "/api/v1/stats", since="1h", group_by="prompt_template_hash")
     templated = [r for r in stats["rows"] if r["group"]["prompt_template_hash"]]
     assert tab.locator("#prompt-table tbody tr").count() == len(templated) > 0
+    listed = api(ui_server.url, "/api/v1/prompts", since="1h")["prompts"]
+    shown = tab.locator("#prompt-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.template)"
+    )
+    assert sorted(shown) == sorted(p["prompt_template_hash"] for p in listed)
     tab.goto(ui_server.url + "/evals?range=1h")
     assert tab.locator("table.list tbody tr").count() >= 1
     assert errors.messages == []
@@ -281,3 +286,49 @@ def test_create_and_revoke_a_key_through_the_settings_form(
     assert [k["active"] for k in keys if k["name"] == "ui-made-key"] == [False]
     assert tab.locator("tr", has_text="ui-made-key").locator("button.revoke").count() == 0
     assert errors.messages == []
+
+
+def test_a_template_page_shows_text_variables_worst_calls_and_a_comparison(
+    ui_server: HeronServer, page: Tab
+) -> None:
+    tab, errors = page
+    tab.goto(ui_server.url + "/prompts?range=1h")
+    link = tab.locator("#prompt-table tbody tr a").first
+    template_hash = link.inner_text().strip()
+    link.click()
+    tab.wait_for_url(re.compile(r"/prompts/[0-9a-f]+"))
+    full_hash = urlsplit(tab.url).path.rsplit("/", 1)[1]
+    assert full_hash.startswith(template_hash)
+    detail = api(ui_server.url, f"/api/v1/prompts/{full_hash}", since="1h")
+    assert tab.locator("#template-text").inner_text() == detail["template"]
+    names = tab.locator("#variables tbody th").all_text_contents()
+    assert names == [v["name"] for v in detail["variables"]]
+    calls = tab.locator("#template-stats .stat", has_text="Calls").locator("dd")
+    assert calls.inner_text() == f"{detail['calls']:,}"
+    # No versions recorded in this data: the page compares the two halves of the range,
+    # every call lands on one side, and each row names its test and sample sizes.
+    assert tab.locator("#f-vs").input_value() == "split"
+    latency = tab.locator("#compare-table tbody tr", has_text="Latency")
+    cells = latency.locator("td").all_inner_texts()
+    assert int(cells[1].replace(",", "")) + int(cells[3].replace(",", "")) == detail["calls"]
+    assert "Mann-Whitney U" in cells[6]
+    assert latency.get_attribute("data-verdict") in (
+        "worse", "better", "no_significant_change", "insufficient_data"
+    )  # fmt: skip
+    worst = tab.locator("#worst-calls tbody tr")
+    assert worst.count() == len(detail["worst_calls"]) > 0
+    screenshot(tab, "prompt")
+    worst.first.locator("a").click()
+    expected = detail["worst_calls"][0]
+    tab.wait_for_url(re.compile(rf"/traces/{expected['trace_id']}"))
+    assert tab.locator(f"[data-span-id='{expected['span_id']}'] a[aria-current]").count() == 1
+    assert errors.messages == []
+
+
+def test_a_template_without_calls_in_the_range_says_so(ui_server: HeronServer, page: Tab) -> None:
+    tab, errors = page
+    resp = tab.goto(ui_server.url + "/prompts/0000000000000000?range=15m")
+    assert resp is not None
+    assert resp.status == 404
+    assert "No calls of this template" in tab.locator("#no-calls").inner_text()
+    assert [m for m in errors.messages if "status of 404" not in m] == []

@@ -14,6 +14,7 @@ from heron.ui.charts import (
     Series,
     bar_chart,
     fill_buckets,
+    format_value,
     histogram,
     line_chart,
     nice_ticks,
@@ -160,3 +161,26 @@ def test_histogram_counts_every_value_once() -> None:
     counts = [int(c) for c in re.findall(r":\s(\d+)</title></rect>", chart)]
     assert sum(counts) == len(values)
     assert max(counts) == 3
+
+
+@pytest.mark.parametrize("high", [1, 2, 3, 4, 7, 10, 13, 99, 1234])
+def test_integer_ticks_are_whole_distinct_and_cover_the_count(high: int) -> None:
+    ticks = nice_ticks(0.0, float(high), 4, integer=True)
+    assert all(float(t).is_integer() for t in ticks)
+    assert ticks[0] == 0
+    assert ticks[-1] >= high
+    labels = [format_value(t, "count") for t in ticks]
+    assert len(set(labels)) == len(labels)
+
+
+def test_fractional_count_ticks_are_not_truncated() -> None:
+    labels = [format_value(t, "count") for t in nice_ticks(0.0, 1.0, 4)]
+    assert len(set(labels)) == len(labels)
+    assert labels[-1] == "1"
+
+
+def test_histogram_of_few_values_has_whole_count_ticks() -> None:
+    # One score per bin: the tallest bar is 1, the y axis must read 0 and 1, not 0 0 0 0 1.
+    chart = parse(histogram([0.1, 0.5, 0.9], title="scores", unit="score", bins=10))
+    labels = [t.text for t in chart.iter(f"{SVG}text") if t.attrib.get("text-anchor") == "end"]
+    assert labels == ["0", "1"]

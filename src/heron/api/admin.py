@@ -13,15 +13,20 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from heron.api.context import app_context, authorizer
+from heron.api.context import AppContext, app_context, authorizer
 from heron.auth import Principal
 from heron.errors import NotFoundError
 from heron.security.policy import policy_for_project
-from heron.security.retention import apply_retention, oldest_kept
+from heron.security.project_settings import (
+    MAX_RETENTION_DAYS,
+    ProjectSettingsChange,
+    update_project_settings,
+)
+from heron.security.retention import oldest_kept
 from heron.store.meta import UNSET, ApiKey, Project, Role
 from heron.store.telemetry import ClickHouseTelemetryStore
 
-__all__ = ["admin_router"]
+__all__ = ["admin_router", "invalidate_project_caches"]
 
 Admin = Annotated[Principal, Depends(authorizer("admin"))]
 Reader = Annotated[Principal, Depends(authorizer("read"))]
@@ -46,7 +51,10 @@ class ProjectPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     retention_days: int | None = Field(
-        None, ge=1, le=3650, description="Days to keep telemetry; null keeps it forever."
+        None,
+        ge=1,
+        le=MAX_RETENTION_DAYS,
+        description="Days to keep telemetry; null keeps it forever.",
     )
     capture_content: bool | None = Field(
         None, description="false stores counts, tokens and cost but no prompt or completion text."
@@ -103,13 +111,13 @@ def _project_json(request: Request, project: Project) -> dict[str, Any]:
     }
 
 
-def _invalidate(request: Request, project_id: str) -> None:
-    """Drop this server's cached policy and retention so the change applies at once."""
+def invalidate_project_caches(ctx: AppContext, project_id: str) -> None:
+    """Drop this server's cached policy and retention so a settings change applies at once."""
     for name in ("policy_cache", "retention_lookup"):
-        cache = app_context(request).extras.get(name)
+        cache = ctx.extras.get(name)
         if cache is not None:
             cache.invalidate(project_id)
-    guard = app_context(request).extras.get("ingest_guard")
+    guard = ctx.extras.get("ingest_guard")
     if guard is not None:
         guard.policies.invalidate(project_id)
 
@@ -152,14 +160,7 @@ def admin_router() -> APIRouter:
         ctx = app_context(request)
         project = _own_project(request, principal, project_id)
         given = body.model_fields_set
-        if "redaction" in given and body.redaction is not None:
-            # Validate before storing: a bad regex is a 400 now, not a surprise at ingest.
-            policy_for_project(
-                Project(project.id, project.name, project.created_at, redaction=body.redaction),
-                ctx.settings,
-            )
-        updated = ctx.meta.update_project(
-            project.id,
+        change = ProjectSettingsChange(
             retention_days=body.retention_days if "retention_days" in given else UNSET,
             capture_content=(
                 body.capture_content
@@ -169,15 +170,16 @@ def admin_router() -> APIRouter:
             redaction=body.redaction
             if "redaction" in given and body.redaction is not None
             else UNSET,
+            apply_to_existing=body.apply_to_existing,
         )
-        if (
-            "retention_days" in given
-            and body.apply_to_existing
-            and updated.retention_days != project.retention_days
-            and isinstance(ctx.store, ClickHouseTelemetryStore)
-        ):
-            apply_retention(ctx.store, project.id, updated.retention_days)
-        _invalidate(request, project.id)
+        updated = update_project_settings(
+            ctx.meta,
+            ctx.store,
+            ctx.settings,
+            project,
+            change,
+            invalidate=lambda pid: invalidate_project_caches(ctx, pid),
+        )
         return _project_json(request, updated)
 
     return router

@@ -35,9 +35,8 @@ from heron.security.sessions import (
 )
 from heron.store.meta import MetaStore
 from heron.store.meta.users import find_user, get_user
-from heron.ui.render import make_environment
 
-__all__ = ["login_router", "session_principal"]
+__all__ = ["csrf_satisfied", "login_router", "read_form", "session_principal"]
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +44,10 @@ _SESSION_PURPOSE: Final = "ui-session"
 _CSRF_PURPOSE: Final = "ui-csrf"
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _DEFAULT_NEXT: Final = "/dashboard"
+_FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# Where read_form leaves the submitted token; request.state lives in the ASGI scope, so
+# every Request object of this request (dependencies, endpoint) sees it.
+_FORM_CSRF_STATE: Final = "heron_form_csrf"
 
 
 def _safe_next(target: str | None) -> str:
@@ -59,7 +62,8 @@ def session_principal(request: Request) -> Principal | None:
 
     The credential behind the session is re-checked, so a revoked key or a
     disabled user loses access on the next request. A state-changing request
-    (not GET/HEAD/OPTIONS) must also echo the CSRF cookie in ``X-CSRF-Token``.
+    (not GET/HEAD/OPTIONS) must also echo the CSRF cookie, in ``X-CSRF-Token``
+    or, for an HTML form read with :func:`read_form`, in its ``csrf_token`` field.
     """
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -68,11 +72,7 @@ def session_principal(request: Request) -> Principal | None:
     claims = read_session(meta.derive_key(_SESSION_PURPOSE), token)
     if claims is None:
         return None
-    if request.method not in _SAFE_METHODS and not verify_csrf(
-        meta.derive_key(_CSRF_PURPOSE),
-        request.cookies.get(CSRF_COOKIE),
-        request.headers.get(CSRF_HEADER),
-    ):
+    if request.method not in _SAFE_METHODS and not _csrf_matches(request):
         return None
     try:
         if claims.kind == "key":
@@ -88,8 +88,60 @@ def session_principal(request: Request) -> Principal | None:
     return Principal(user.project_id, user.role, f"user:{user.id}")
 
 
+def _submitted_csrf(request: Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    field = getattr(request.state, _FORM_CSRF_STATE, None)
+    return field if isinstance(field, str) else None
+
+
+def _csrf_matches(request: Request) -> bool:
+    return verify_csrf(
+        app_context(request).meta.derive_key(_CSRF_PURPOSE),
+        request.cookies.get(CSRF_COOKIE),
+        _submitted_csrf(request),
+    )
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The text fields of a posted HTML form (empty for other bodies).
+
+    Starlette caches the parsed form on the request, so reading it here and
+    again in the endpoint consumes the body once. The form's ``csrf_token``
+    field is remembered for :func:`session_principal`: call this before
+    authorizing a form post, since browsers cannot add an ``X-CSRF-Token``
+    header to a plain form submission.
+    """
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type not in _FORM_TYPES:
+        return {}
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    setattr(request.state, _FORM_CSRF_STATE, fields.get(CSRF_FIELD))
+    return fields
+
+
+def csrf_satisfied(request: Request) -> bool:
+    """False only for a state-changing request riding a session cookie without the token.
+
+    Bearer-key requests and servers without auth carry no ambient credential a
+    cross-site page could abuse, so they need no token.
+    """
+    if request.method in _SAFE_METHODS or request.headers.get("authorization"):
+        return True
+    if not app_context(request).authenticator.auth_required:
+        return True
+    if not request.cookies.get(SESSION_COOKIE):
+        return True
+    return _csrf_matches(request)
+
+
 def login_router() -> APIRouter:
     """``/login`` and ``/logout`` (not part of the REST API's OpenAPI document)."""
+    # Imported here: heron.ui's form handlers import this module's CSRF helpers.
+    from heron.ui.render import make_environment
+
     router = APIRouter(tags=["ui"], include_in_schema=False)
     env = make_environment()
 
@@ -165,12 +217,9 @@ def login_router() -> APIRouter:
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
-        form = await request.form()
-        submitted = form.get(CSRF_FIELD)
+        await read_form(request)
         key = app_context(request).meta.derive_key(_CSRF_PURPOSE)
-        if not verify_csrf(
-            key, request.cookies.get(CSRF_COOKIE), submitted if isinstance(submitted, str) else None
-        ):
+        if not _csrf_matches(request):
             return page(request, issue_csrf(key), error="The logout form expired.", status=403)
         response = RedirectResponse("/login", status_code=303)
         secure = request.url.scheme == "https"

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from heron.ui.format import format_cost, format_count, format_ms, format_pct, format_tokens
 
 __all__ = [
+    "INTEGER_UNITS",
     "UNITS",
     "Series",
     "Unit",
@@ -34,8 +35,19 @@ __all__ = [
 ]
 
 Unit = Literal["count", "rate", "ms", "cost", "tokens", "pct", "score"]
+INTEGER_UNITS: frozenset[str] = frozenset({"count", "tokens"})
+"""Units whose values are whole numbers: their axes get whole-number ticks only."""
+
+
+def _count_label(value: float) -> str:
+    # A fractional tick must not print as its truncation ("0.25" as "0").
+    if float(value).is_integer():
+        return format_count(value)
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 UNITS: dict[str, Callable[[float], str]] = {
-    "count": format_count,
+    "count": _count_label,
     "rate": lambda v: f"{v:.2f}" if v < 10 else f"{v:,.0f}",
     "ms": format_ms,
     "cost": lambda v: f"${v:.3g}" if 0 < abs(v) < 1 else format_cost(v),
@@ -61,15 +73,26 @@ class Series:
     points: Sequence[tuple[datetime, float | None]]
 
 
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering ``low..high``."""
+def nice_ticks(low: float, high: float, count: int = 5, *, integer: bool = False) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering ``low..high``.
+
+    ``integer`` keeps the step a whole number (at least 1, never 2.5), for axes
+    of counts: a histogram whose tallest bar is 1 gets ``0, 1``, not five
+    fractional ticks that all print as ``0``.
+    """
     if not math.isfinite(low) or not math.isfinite(high):
         return [0.0, 1.0]
     if high <= low:
         high = low + (abs(low) or 1.0)
     raw = (high - low) / max(count, 1)
+    if integer:
+        raw = max(raw, 1.0)
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    step = next(
+        m * power
+        for m in (1, 2, 2.5, 5, 10)
+        if m * power >= raw and (not integer or float(m * power).is_integer())
+    )
     first = math.floor(low / step) * step
     ticks = []
     value = first
@@ -205,7 +228,7 @@ def line_chart(
     values = [v for s in series for _, v in s.points if v is not None and math.isfinite(v)]
     if not values or end <= start:
         return _empty(title, height, empty_message)
-    ticks = nice_ticks(min(0.0, min(values)), max(values))
+    ticks = nice_ticks(min(0.0, min(values)), max(values), integer=unit in INTEGER_UNITS)
     lo, hi = ticks[0], ticks[-1]
     plot_h = height - _TOP - _BOTTOM
     t0, span_s = start.timestamp(), (end - start).total_seconds()
@@ -295,7 +318,7 @@ def bar_chart(
     row = 24
     height = _TOP + row * len(items) + _BOTTOM
     top = max(max(v for _, v in items), 0.0)
-    ticks = nice_ticks(0.0, top or 1.0, 4)
+    ticks = nice_ticks(0.0, top or 1.0, 4, integer=unit in INTEGER_UNITS)
     label_w = 150
     x_max = _W - _RIGHT - 60
 
@@ -349,7 +372,7 @@ def histogram(
     width = edges[1] - edges[0]
     for v in finite:
         counts[min(int((v - edges[0]) / width), len(counts) - 1)] += 1
-    yticks = nice_ticks(0.0, float(max(counts)), 4)
+    yticks = nice_ticks(0.0, float(max(counts)), 4, integer=True)
     plot_h = height - _TOP - _BOTTOM
     slot = (_W - _LEFT - _RIGHT) / len(counts)
 

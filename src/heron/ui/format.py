@@ -90,10 +90,15 @@ def format_score(value: float | None) -> str:
     return MISSING if value is None else f"{value:.2f}"
 
 
-def format_time(value: datetime | None) -> str:
-    """A UTC wall-clock time as the tables show it (the JS localizes it on load)."""
-    if value is None:
+def format_time(value: datetime | str | None) -> str:
+    """A UTC wall-clock time as the tables show it (the JS localizes it on load).
+
+    Also takes the REST API's RFC 3339 strings, as the analytics dicts carry them.
+    """
+    if value is None or value == "":
         return MISSING
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -22,6 +22,7 @@ from heron.api.context import queries_for
 from heron.api.errors import status_for
 from heron.errors import AuthError, HeronError
 from heron.query import ProjectQueries
+from heron.security.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
 from heron.ui.format import FILTERS
 
 __all__ = ["NAV", "TEMPLATES_DIR", "Renderer", "make_environment"]
@@ -52,7 +53,10 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
-    env.globals.update(nav=NAV, version=__version__)
+    # Pages rendered outside a request (tests, previews) get an empty token and no session.
+    env.globals.update(
+        nav=NAV, version=__version__, csrf_field=CSRF_FIELD, csrf_token="", signed_in=False
+    )
     return env
 
 
@@ -72,8 +76,17 @@ class Renderer:
     def page(
         self, request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
-        """A full page; ``path`` marks the current navigation entry."""
-        body = self.html(template, {"path": request.url.path, **context})
+        """A full page; ``path`` marks the current navigation entry.
+
+        Every POST form echoes the CSRF cookie in its hidden ``csrf_token``
+        field (double submit); a cross-site page cannot read the cookie.
+        """
+        request_context = {
+            "path": request.url.path,
+            "csrf_token": request.cookies.get(CSRF_COOKIE, ""),
+            "signed_in": bool(request.cookies.get(SESSION_COOKIE)),
+        }
+        body = self.html(template, {**request_context, **context})
         return HTMLResponse(body, status_code=status_code)
 
     def error(self, request: Request, exc: HeronError) -> HTMLResponse:

@@ -1,4 +1,4 @@
-"""Alerts and Settings: what exists now, and how to configure what is coming."""
+"""Alerts and Settings: rule states and history; the project, its keys and its data policy."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from heron.alerts import METRIC_UNITS
 from heron.alerts.persistence import MetaAlertStore
 from heron.api.context import app_context
 from heron.query import ProjectQueries
-from heron.ui.pages import keys
+from heron.security.pii import PII_KINDS
+from heron.ui.pages import keys, project_form
 from heron.ui.render import Renderer
 
 __all__ = ["register", "store_engine"]
@@ -65,10 +66,20 @@ def register(router: APIRouter, renderer: Renderer) -> None:
             # Metadata reads (project, key list without secrets) come from the meta store.
             project = ctx.meta.get_project(queries.project_id)
             keys = ctx.meta.list_keys(queries.project_id)
+            form = extra.get("project_form") or project_form.ProjectForm.of_project(
+                project, settings
+            )
             return renderer.page(
                 request,
                 "settings.html",
+                status_code=extra.get("status_code", 200),
                 project=project,
+                project_form=form,
+                project_error=extra.get("project_error"),
+                flash=project_form.FLASHES.get(request.query_params.get("saved", "")),
+                pii_kinds=PII_KINDS,
+                max_retention_days=project_form.MAX_RETENTION_DAYS,
+                server_capture=settings.capture_content,
                 keys=sorted(keys, key=lambda k: (not k.active, k.created_at)),
                 auth_required=ctx.authenticator.auth_required,
                 store_engine=store_engine(settings.resolved_store_url),
@@ -85,3 +96,4 @@ def register(router: APIRouter, renderer: Renderer) -> None:
         return await settings_page(request)
 
     keys.register(router, renderer, settings_page)
+    project_form.register(router, renderer, settings_page)

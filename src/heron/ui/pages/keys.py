@@ -1,7 +1,9 @@
 """Settings forms: create and revoke the project's API keys from the browser.
 
 The forms call the same meta-store functions as ``/api/v1/keys`` with the same
-validation (:class:`heron.api.admin.KeyIn`), under the ``admin`` role.
+validation (:class:`heron.api.admin.KeyIn`), under the ``admin`` role. With
+auth on, a logged-in browser's posts must carry the form's CSRF token
+(:func:`heron.ui.forms.authorize_form`).
 """
 
 from __future__ import annotations
@@ -14,29 +16,23 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from heron.api.admin import KeyIn
-from heron.api.context import app_context, authorizer
+from heron.api.context import app_context
 from heron.errors import HeronError, NotFoundError, QueryError
+from heron.ui.forms import authorize_form
 from heron.ui.render import Renderer
 
 __all__ = ["register"]
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def register(
     router: APIRouter, renderer: Renderer, settings_page: Callable[..., Awaitable[Response]]
 ) -> None:
     """Add ``POST /settings/keys`` and ``POST /settings/keys/{key_id}/revoke``."""
-    admin = authorizer("admin")
 
     @router.post("/settings/keys", include_in_schema=False)
     async def create_key(request: Request) -> Response:
         try:
-            principal = await admin(request)
-            fields = await _form(request)
+            principal, fields = await authorize_form(request, "admin")
             try:
                 body = KeyIn(role=fields.get("role", ""), name=fields.get("name") or None)
             except ValidationError as exc:
@@ -56,7 +52,7 @@ def register(
     @router.post("/settings/keys/{key_id}/revoke", include_in_schema=False)
     async def revoke_key(request: Request, key_id: str) -> Response:
         try:
-            principal = await admin(request)
+            principal, _ = await authorize_form(request, "admin")
             meta = app_context(request).meta
             try:
                 await run_in_threadpool(meta.revoke_key, key_id, principal.project_id)
