@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -43,6 +44,21 @@ def test_instants() -> None:
     assert parse_instant("1795000000", NOW) == datetime.fromtimestamp(1795000000, UTC)
     with pytest.raises(QueryError, match="RFC 3339"):
         parse_instant("yesterday", NOW)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: parse_instant("1e300", NOW), "out of range for unix seconds"),
+        (lambda: parse_instant("-99999999999999", NOW), "out of range for unix seconds"),
+        (lambda: parse_duration("99999999999999w"), "too long"),
+        (lambda: parse_instant("now-500000w", NOW), "before year 1"),
+        (lambda: parse_time_range(since="500000w", now=NOW), "before year 1"),
+    ],
+)
+def test_times_out_of_range_are_query_errors(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        call()
 
 
 def test_default_range_is_last_24h() -> None:

@@ -20,7 +20,17 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise QueryError(f"duration {text!r} is not understood; use a number and s/m/h/d/w: '24h'")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    except OverflowError as exc:
+        raise QueryError(f"duration {text!r} is too long; use at most a few years") from exc
+
+
+def _before(instant: datetime, duration: timedelta, text: str) -> datetime:
+    try:
+        return instant - duration
+    except OverflowError as exc:
+        raise QueryError(f"{text!r} reaches before year 1; use a shorter duration") from exc
 
 
 def parse_instant(text: str, now: datetime | None = None) -> datetime:
@@ -30,11 +40,16 @@ def parse_instant(text: str, now: datetime | None = None) -> datetime:
     if value == "now":
         return now
     if value.startswith("now-"):
-        return now - parse_duration(value[4:])
+        return _before(now, parse_duration(value[4:]), text)
     try:
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise QueryError(f"time {text!r} is out of range for unix seconds") from exc
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -56,7 +71,7 @@ def parse_time_range(
     if start:
         start_at = parse_instant(start, now)
     elif since:
-        start_at = end_at - parse_duration(since)
+        start_at = _before(end_at, parse_duration(since), since)
     else:
         start_at = end_at - DEFAULT_WINDOW
     if start_at >= end_at:
