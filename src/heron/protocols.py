@@ -81,8 +81,21 @@ class TelemetryStore(Protocol):
     ) -> Page[SessionSummary]:
         """Sessions with activity in the range, most recent first."""
 
-    def get_session(self, project_id: str, session_id: str, time: TimeRange) -> list[TraceSummary]:
-        """The traces of one session, oldest first."""
+    def get_session(
+        self,
+        project_id: str,
+        session_id: str,
+        time: TimeRange,
+        *,
+        cursor: str | None = None,
+        limit: int = ...,
+    ) -> Page[TraceSummary]:
+        """The traces of one session, oldest first, one page."""
+
+    def get_session_summary(
+        self, project_id: str, session_id: str, time: TimeRange
+    ) -> SessionSummary | None:
+        """The totals of one session over the range, or None when it has no traces."""
 
     def list_users(
         self, project_id: str, time: TimeRange, *, cursor: str | None, limit: int

@@ -242,30 +242,26 @@ def test_lists_and_session_timeline(renderer: Renderer) -> None:
     assert "1.90 s" in html
     assert "cursor=x" in html
     traces = [summary(1, input_preview=HOSTILE, output_preview="fine"), summary(2, error=True)]
-    totals = {
-        "traces": 2,
-        "errors": 1,
-        "tokens": 3000,
-        "cost": 0.01,
-        "duration_ms": 2468.0,
-        "users": ["u1"],
-        "first": T0,
-        "last": T0 + timedelta(seconds=1),
-    }
+    session = SessionSummary("s1", "u1", 7, T0, T0 + timedelta(seconds=1), 3000, 0.01, 1)
     html = renderer.html(
         "session.html",
         {
             "path": "/sessions/s1",
             "session_id": "s1",
             "traces": traces,
-            "totals": totals,
+            "summary": session,
             "choice": parse_time_choice({}, "30d"),
             "presets": RANGE_PRESETS,
+            "next_params": {"range": "30d", "cursor": "c2"},
+            "first_params": None,
         },
     )
     check_safe(html)
     assert html.count('<li class="turn') == 2
     assert "(failed: no output)" in html
+    assert "Showing 2 turns of 7" in html
+    assert "Later turns" in html and "cursor=c2" in html
+    assert 'href="/users/u1"' in html
 
 
 def test_error_page(renderer: Renderer) -> None:

@@ -148,10 +148,16 @@ def rest_router() -> APIRouter:
         start: str | None = _START,
         end: str | None = _END,
         since: Annotated[str | None, Query(description="Default 30d for sessions.")] = None,
+        cursor: str | None = _CURSOR,
+        limit: Annotated[int, Query(ge=1, le=500)] = 500,
     ) -> dict[str, Any]:
         time = parse_time_range(start, end, since or ("30d" if not start else None))
-        traces = q_.session(session_id, time)
-        return {"session_id": session_id, "traces": to_json(traces)}
+        page = q_.session(session_id, time, cursor, limit)
+        return {
+            "session_id": session_id,
+            "traces": to_json(page.items),
+            "next_cursor": page.next_cursor,
+        }
 
     @router.get("/users", summary="Users with requests, errors, tokens, cost, p95 latency")
     def list_users(

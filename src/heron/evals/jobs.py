@@ -83,7 +83,7 @@ def build_input(
         window = TimeRange(span.start_time - timedelta(days=1), span.start_time)
         earlier = [
             t
-            for t in store.get_session(span.project_id, span.session_id, window)
+            for t in store.get_session(span.project_id, span.session_id, window).items
             if t.trace_id != span.trace_id
         ][-_SESSION_TRACES:]
         session = [s for t in earlier for s in store.get_trace(span.project_id, t.trace_id)]

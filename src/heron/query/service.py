@@ -71,12 +71,23 @@ class ProjectQueries:
             self.project_id, time, cursor=cursor, limit=_check_limit(limit)
         )
 
-    def session(self, session_id: str, time: TimeRange) -> list[TraceSummary]:
-        """A session's traces, oldest first; NotFoundError when it has none in the range."""
-        traces = self.store.get_session(self.project_id, session_id, time)
-        if not traces:
+    def session(
+        self, session_id: str, time: TimeRange, cursor: str | None = None, limit: int = MAX_PAGE
+    ) -> Page[TraceSummary]:
+        """A page of a session's traces, oldest first; NotFoundError when it has none."""
+        page = self.store.get_session(
+            self.project_id, session_id, time, cursor=cursor, limit=_check_limit(limit)
+        )
+        if not page.items and cursor is None:
             raise NotFoundError(f"session {session_id!r} has no traces in this project and range")
-        return traces
+        return page
+
+    def session_summary(self, session_id: str, time: TimeRange) -> SessionSummary:
+        """A session's totals over the range; NotFoundError when it has no traces."""
+        summary = self.store.get_session_summary(self.project_id, session_id, time)
+        if summary is None:
+            raise NotFoundError(f"session {session_id!r} has no traces in this project and range")
+        return summary
 
     def users(self, time: TimeRange, cursor: str | None, limit: int) -> Page[UserSummary]:
         """Users active in the range."""

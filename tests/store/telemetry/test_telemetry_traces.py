@@ -256,6 +256,61 @@ def test_get_session_lists_its_traces_oldest_first(
     root = make_span("tr-s3", span_id="s3-root", start=t0 + timedelta(minutes=3))
     child = make_span("tr-s3", parent="s3-root", start=t0 + timedelta(minutes=3), session_id="s")
     store.insert_spans([root, child])  # session only on a child still makes it the session's
-    traces = store.get_session("proj-a", "s", window)
+    traces = store.get_session("proj-a", "s", window).items
     assert [t.trace_id for t in traces] == ["tr-s1", "tr-s2", "tr-s3"]
-    assert store.get_session("proj-a", "nope", window) == []
+    assert store.get_session("proj-a", "nope", window).items == []
+
+
+def test_get_session_pages_follow_root_start_even_when_the_session_is_on_a_late_child(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
+) -> None:
+    # tr-late's session span starts 50 minutes after its root: by root start it is
+    # the second trace although its session span is the last one.
+    spans = [
+        make_span(f"tr-{n}", start=t0 + timedelta(minutes=10 * n), session_id="s")
+        for n in (0, 2, 3, 4)
+    ]
+    spans += [
+        make_span("tr-late", span_id="late-root", start=t0 + timedelta(minutes=5)),
+        make_span("tr-late", parent="late-root", start=t0 + timedelta(minutes=55), session_id="s"),
+    ]
+    store.insert_spans(spans)
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = store.get_session("proj-a", "s", window, cursor=cursor, limit=2)
+        seen += [t.trace_id for t in page.items]
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ["tr-0", "tr-late", "tr-2", "tr-3", "tr-4"]
+    assert pages == 3
+    with pytest.raises(QueryError, match="limit 0 is out of range"):
+        store.get_session("proj-a", "s", window, limit=0)
+
+
+def test_session_summary_totals_every_trace_of_the_session(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
+) -> None:
+    store.insert_spans(
+        [
+            make_span(
+                f"tr-{n}",
+                start=t0 + timedelta(minutes=n),
+                session_id="s",
+                user_id="u-1",
+                total_tokens=10 * (n + 1),
+                status="error" if n == 1 else "ok",
+            )
+            for n in range(3)
+        ]
+        + [make_span("tr-other", start=t0, session_id="other", total_tokens=1000)]
+    )
+    summary = store.get_session_summary("proj-a", "s", window)
+    assert summary is not None
+    assert (summary.session_id, summary.user_id, summary.trace_count) == ("s", "u-1", 3)
+    assert (summary.total_tokens, summary.error_count) == (60, 1)
+    assert summary.first_seen == t0
+    assert store.get_session_summary("proj-a", "nope", window) is None

@@ -22,7 +22,9 @@ __all__ = ["build_session", "build_user", "sessions_sql", "users_sql"]
 _LLM_CALL = f"{LLM_KINDS_SQL} AND {NOT_DUPLICATE_SQL}"
 
 
-def _per_trace(spans: str, p: Params, project_id: str, time: TimeRange, extra: str) -> str:
+def _per_trace(
+    spans: str, p: Params, project_id: str, time: TimeRange, extra: str, where: str = ""
+) -> str:
     return f"""
     SELECT trace_id,
            argMinIf(session_id, start_time, session_id IS NOT NULL) AS t_session_id,
@@ -34,7 +36,7 @@ def _per_trace(spans: str, p: Params, project_id: str, time: TimeRange, extra: s
            countIf(cost_usd IS NOT NULL AND {NOT_DUPLICATE_SQL}) AS t_cost_n,
            max(status = 'error') AS t_error{extra}
     FROM {spans}
-    WHERE project_id = {p.text(project_id)} AND {p.in_range("start_time", time)}
+    WHERE project_id = {p.text(project_id)} AND {p.in_range("start_time", time)}{where}
     GROUP BY trace_id"""
 
 
@@ -46,18 +48,31 @@ def _page(p: Params, key: str, after: tuple[datetime, str] | None, limit: int) -
 
 
 def sessions_sql(
-    spans: str, project_id: str, time: TimeRange, after: tuple[datetime, str] | None, limit: int
+    spans: str,
+    project_id: str,
+    time: TimeRange,
+    after: tuple[datetime, str] | None,
+    limit: int,
+    only: tuple[str, Sequence[str]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """SQL for one page of sessions, most recently active first."""
+    """SQL for one page of sessions, most recently active first.
+
+    ``only`` is (session id, its trace ids): the totals of that one session, read
+    from those traces alone.
+    """
     p = Params()
-    inner = _per_trace(spans, p, project_id, time, "")
+    where, having = "", ""
+    if only is not None:
+        where = f" AND trace_id IN {p.add(list(only[1]), 'Array(String)')}"
+        having = f" AND t_session_id = {p.text(only[0])}"
+    inner = _per_trace(spans, p, project_id, time, "", where)
     sql = f"""
 SELECT assumeNotNull(t_session_id) AS session_id,
        argMinIf(t_user_id, t_first, t_user_id IS NOT NULL) AS user_id,
        count() AS trace_count, min(t_first) AS first_seen, max(t_last) AS last_seen,
        sum(t_tokens), sum(t_cost), sum(t_cost_n), countIf(t_error = 1)
 FROM ({inner}
-    HAVING t_session_id IS NOT NULL)
+    HAVING t_session_id IS NOT NULL{having})
 GROUP BY session_id
 {_page(p, "session_id", after, limit)}
 """

@@ -425,13 +425,57 @@ class ClickHouseTelemetryStore:
             window *= 4
         return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
 
-    def get_session(self, project_id: str, session_id: str, time: TimeRange) -> list[TraceSummary]:
-        """The traces of one session in the range, oldest first."""
+    def get_session(
+        self,
+        project_id: str,
+        session_id: str,
+        time: TimeRange,
+        *,
+        cursor: str | None = None,
+        limit: int = _SESSION_TRACE_LIMIT,
+    ) -> Page[TraceSummary]:
+        """The traces of one session in the range, oldest first, one page."""
+        _check_range(time)
+        if not 1 <= limit <= _SESSION_TRACE_LIMIT:
+            raise QueryError(f"limit {limit} is out of range: use 1..{_SESSION_TRACE_LIMIT}")
+        after = decode_cursor(cursor) if cursor else None
+        flt = TraceFilter(time=time, session_id=session_id)
+        # Find the session's traces on narrow columns first, then summarize only the
+        # ones that can be on this page: a session is a few traces among millions.
+        candidates = traces.first_candidates(
+            self._session_candidates(project_id, flt), after, limit + 1
+        )
+        if not candidates:
+            return Page([])
+        items = self._summaries(
+            project_id, flt, ascending=True, after=after, limit=limit + 1, candidates=candidates
+        )
+        return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
+
+    def get_session_summary(
+        self, project_id: str, session_id: str, time: TimeRange
+    ) -> SessionSummary | None:
+        """The totals of one session over the range, or None when it has no traces in it."""
         _check_range(time)
         flt = TraceFilter(time=time, session_id=session_id)
-        return self._summaries(
-            project_id, flt, ascending=True, after=None, limit=_SESSION_TRACE_LIMIT
+        candidates = self._session_candidates(project_id, flt)
+        if not candidates:
+            return None
+        # Every span of a candidate trace lies within TRACE_WINDOW of its session spans.
+        narrowed = TimeRange(
+            max(time.start, min(candidates.values()) - traces.TRACE_WINDOW),
+            min(time.end, max(candidates.values()) + traces.TRACE_WINDOW + _MICROSECOND),
         )
+        sql, params = activity.sessions_sql(
+            self._spans_source, project_id, narrowed, None, 1, only=(session_id, list(candidates))
+        )
+        _, rows = self.query_rows(sql, params, "read session totals")
+        return activity.build_session(rows[0]) if rows else None
+
+    def _session_candidates(self, project_id: str, flt: TraceFilter) -> traces.Candidates:
+        sql, params = traces.candidates_sql(self._spans_source, project_id, flt)
+        _, rows = self.query_rows(sql, params, "find session traces")
+        return {trace_id: to_utc(start) for trace_id, start in rows}
 
     def _summaries(
         self,
@@ -441,9 +485,16 @@ class ClickHouseTelemetryStore:
         ascending: bool,
         after: Any,
         limit: int,
+        candidates: traces.Candidates | None = None,
     ) -> list[TraceSummary]:
         sql, params = traces.summaries_sql(
-            self._spans_source, project_id, flt, ascending=ascending, after=after, limit=limit
+            self._spans_source,
+            project_id,
+            flt,
+            ascending=ascending,
+            after=after,
+            limit=limit,
+            candidates=candidates,
         )
         _, rows = self.query_rows(sql, params, "list traces")
         if not rows:

@@ -23,7 +23,16 @@ from heron.model import TimeRange, TraceFilter, TraceSummary
 from heron.store.telemetry.rows import to_utc
 from heron.store.telemetry.sql import LLM_KINDS_SQL, NOT_DUPLICATE_SQL, Params
 
-__all__ = ["TRACE_WINDOW", "RootDetail", "build_summary", "root_details_sql", "summaries_sql"]
+__all__ = [
+    "TRACE_WINDOW",
+    "Candidates",
+    "RootDetail",
+    "build_summary",
+    "candidates_sql",
+    "first_candidates",
+    "root_details_sql",
+    "summaries_sql",
+]
 
 TRACE_WINDOW = timedelta(hours=1)
 
@@ -47,13 +56,28 @@ def summaries_sql(
     ascending: bool,
     after: tuple[datetime, str] | None,
     limit: int,
+    candidates: Candidates | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """SQL for up to ``limit`` trace aggregates in root start order, after ``after``."""
+    """SQL for up to ``limit`` trace aggregates in root start order, after ``after``.
+
+    Without ``candidates`` the traces that can match are found by a subquery over
+    the range; with them (from ``candidates_sql``) only those traces are read,
+    between their first and last candidate span start widened by ``TRACE_WINDOW``.
+    """
     p = Params()
     project = p.text(project_id)
-    widened = TimeRange(flt.time.start - TRACE_WINDOW, flt.time.end + TRACE_WINDOW)
     having = _having(p, flt)
-    narrowing = "".join(f" AND {c}" for c in _narrowing(p, flt))
+    if candidates is None:
+        widened = TimeRange(flt.time.start - TRACE_WINDOW, flt.time.end + TRACE_WINDOW)
+        narrowing = "".join(f" AND {c}" for c in _narrowing(p, flt))
+        matching = f"""SELECT trace_id FROM {spans}
+          WHERE project_id = {project} AND {p.in_range("start_time", flt.time)}{narrowing}"""
+    else:
+        widened = TimeRange(
+            min(candidates.values()) - TRACE_WINDOW,
+            max(candidates.values()) + TRACE_WINDOW + _MICROSECOND,
+        )
+        matching = p.add(sorted(candidates), "Array(String)")
     outer = [p.in_range("start_time", flt.time)]
     if after is not None:
         op = ">" if ascending else "<"
@@ -88,9 +112,7 @@ FROM (
            arraySort(groupUniqArrayArray(tags)) AS t_tags
     FROM {spans}
     WHERE project_id = {project} AND {p.in_range("start_time", widened)}
-      AND trace_id IN (
-          SELECT trace_id FROM {spans}
-          WHERE project_id = {project} AND {p.in_range("start_time", flt.time)}{narrowing})
+      AND trace_id IN ({matching})
     GROUP BY trace_id
     {"HAVING " + " AND ".join(having) if having else ""}
 )
@@ -99,6 +121,50 @@ ORDER BY start_time {direction}, trace_id {direction}
 LIMIT {p.add(limit, "UInt32")}
 """
     return sql, p.values
+
+
+# trace_id -> earliest start of its spans that match the filter.
+Candidates = dict[str, datetime]
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def candidates_sql(spans: str, project_id: str, flt: TraceFilter) -> tuple[str, dict[str, Any]]:
+    """SQL for the traces with a span in the range matching ``flt``'s span-level filters.
+
+    Rows are (trace_id, earliest matching span start). Reads only the key and the
+    filtered columns, so finding a session's few traces in 30 days stays cheap.
+    """
+    p = Params()
+    narrowing = "".join(f" AND {c}" for c in _narrowing(p, flt))
+    sql = f"""
+SELECT trace_id, min(start_time)
+FROM {spans}
+WHERE project_id = {p.text(project_id)} AND {p.in_range("start_time", flt.time)}{narrowing}
+GROUP BY trace_id
+"""
+    return sql, p.values
+
+
+def first_candidates(
+    candidates: Candidates, after: tuple[datetime, str] | None, limit: int
+) -> Candidates:
+    """The candidates that can hold the first ``limit`` traces in root start order after ``after``.
+
+    A trace's root starts at most ``TRACE_WINDOW`` before its matching spans (the
+    window every summary assumes) and never after them. So a trace whose matching
+    spans start after the ``limit``-th earliest candidate plus the window has
+    ``limit`` traces rooted before it, and a trace whose matching spans start
+    before ``after`` is rooted before it: both can be left out exactly.
+    """
+    kept = sorted(
+        (start, trace_id)
+        for trace_id, start in candidates.items()
+        if after is None or start >= after[0]
+    )
+    if len(kept) > limit:
+        horizon = kept[limit - 1][0] + TRACE_WINDOW
+        kept = [(start, trace_id) for start, trace_id in kept if start <= horizon]
+    return {trace_id: start for start, trace_id in kept}
 
 
 def _narrowing(p: Params, flt: TraceFilter) -> list[str]:
