@@ -6,7 +6,8 @@
 Starts ``heron serve`` on the given data directory and times full page loads
 (HTML only, the way the browser's first request sees them) of every page: the
 dashboard, trace list (plain and filtered), a trace detail, a span panel
-fragment, sessions, a session, users, a user, prompts, evals, settings.
+fragment, sessions, a session, users, a user, prompts, a prompt, evals,
+settings.
 The target is < 300 ms p50 server time per page with 1M spans.
 """
 
@@ -46,6 +47,8 @@ def main() -> None:
         users = sorted({t["user_id"] for t in traces if t["user_id"]})
         sessions = sorted({t["session_id"] for t in traces if t["session_id"]})
         spans = http.get(f"/api/v1/traces/{traces[0]['trace_id']}").json()["spans"]
+        prompts = http.get("/api/v1/prompts", params={"since": args.range}).json()["prompts"]
+        templates = [p["prompt_template_hash"] for p in prompts] or ["0" * 16]
         r = args.range
         print(f"{len(traces)} sample traces; pages over range={r}")
         measure("baseline GET /healthz", lambda: http.get("/healthz"), args.n)
@@ -70,6 +73,7 @@ def main() -> None:
             ("users", lambda: f"/users?range={r}"),
             ("user", lambda: f"/users/{quote(rng.choice(users), safe='')}?range={r}"),
             ("prompts", lambda: f"/prompts?range={r}"),
+            ("prompt detail", lambda: f"/prompts/{rng.choice(templates)}?range={r}"),
             ("evals", lambda: f"/evals?range={r}"),
             ("settings", lambda: "/settings"),
         ]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         LogRecord,
         Page,
         Score,
+        SessionPage,
         SessionSummary,
         Span,
         StatsQuery,
@@ -89,13 +90,8 @@ class TelemetryStore(Protocol):
         *,
         cursor: str | None = None,
         limit: int = ...,
-    ) -> Page[TraceSummary]:
-        """The traces of one session, oldest first, one page."""
-
-    def get_session_summary(
-        self, project_id: str, session_id: str, time: TimeRange
-    ) -> SessionSummary | None:
-        """The totals of one session over the range, or None when it has no traces."""
+    ) -> SessionPage:
+        """One page of a session's traces, oldest first, with the session's totals."""
 
     def list_users(
         self, project_id: str, time: TimeRange, *, cursor: str | None, limit: int

@@ -12,6 +12,7 @@ import pytest
 
 from heron.testing.server import HeronServer, wait_for
 from heron.testing.traffic import make_request, trace_specs
+from heron.ui.format import format_tokens
 
 from .conftest import HOSTILE, HOSTILE_TRACE, PageErrors, api, post_traces, screenshot
 
@@ -60,6 +61,24 @@ def test_every_page_renders_without_javascript_errors(ui_server: HeronServer, pa
         assert resp.status == 200, (name, resp.status)
         assert heading in tab.locator("h1").first.inner_text(), name
         screenshot(tab, name)
+    assert errors.messages == []
+
+
+def test_session_page_shows_the_turns_and_totals_of_the_api(
+    ui_server: HeronServer, page: Tab
+) -> None:
+    tab, errors = page
+    listing = api(ui_server.url, "/api/v1/traces", since="1h", limit=50)["traces"]
+    session_id = next(t["session_id"] for t in listing if t["session_id"])
+    data = api(ui_server.url, f"/api/v1/sessions/{quote(session_id, safe='')}")
+    summary, traces = data["summary"], data["traces"]
+    assert summary["trace_count"] == len(traces) > 0
+    assert [t["start_time"] for t in traces] == sorted(t["start_time"] for t in traces)
+    assert summary["total_tokens"] == sum(t["total_tokens"] for t in traces)
+    tab.goto(f"{ui_server.url}/sessions/{quote(session_id, safe='')}")
+    assert tab.locator("li.turn").count() == len(traces)
+    shown = tab.locator(".stat", has_text="Tokens").locator("dd").text_content()
+    assert shown == format_tokens(summary["total_tokens"])
     assert errors.messages == []
 
 

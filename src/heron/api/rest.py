@@ -141,7 +141,7 @@ def rest_router() -> APIRouter:
         page = q_.sessions(parse_time_range(start, end, since), cursor, limit)
         return {"sessions": to_json(page.items), "next_cursor": page.next_cursor}
 
-    @router.get("/sessions/{session_id}", summary="A session's traces in order")
+    @router.get("/sessions/{session_id:path}", summary="A session's totals and its traces in order")
     def get_session(
         q_: Reader,
         session_id: str,
@@ -155,6 +155,7 @@ def rest_router() -> APIRouter:
         page = q_.session(session_id, time, cursor, limit)
         return {
             "session_id": session_id,
+            "summary": to_json(page.summary),
             "traces": to_json(page.items),
             "next_cursor": page.next_cursor,
         }

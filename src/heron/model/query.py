@@ -118,6 +118,15 @@ class SessionSummary:
     error_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    """One page of a session's traces, oldest first, with the whole session's totals."""
+
+    items: list[TraceSummary]
+    summary: SessionSummary | None = None
+    next_cursor: str | None = None
+
+
 @dataclass(slots=True)
 class UserSummary:
     """A user with totals over the time range."""

@@ -16,6 +16,7 @@ from heron.model import (
     LogRecord,
     Page,
     Score,
+    SessionPage,
     SessionSummary,
     Span,
     StatsQuery,
@@ -73,21 +74,17 @@ class ProjectQueries:
 
     def session(
         self, session_id: str, time: TimeRange, cursor: str | None = None, limit: int = MAX_PAGE
-    ) -> Page[TraceSummary]:
-        """A page of a session's traces, oldest first; NotFoundError when it has none."""
+    ) -> SessionPage:
+        """A page of a session's traces, oldest first, and its totals.
+
+        NotFoundError when the session has no traces in the range.
+        """
         page = self.store.get_session(
             self.project_id, session_id, time, cursor=cursor, limit=_check_limit(limit)
         )
-        if not page.items and cursor is None:
+        if page.summary is None:
             raise NotFoundError(f"session {session_id!r} has no traces in this project and range")
         return page
-
-    def session_summary(self, session_id: str, time: TimeRange) -> SessionSummary:
-        """A session's totals over the range; NotFoundError when it has no traces."""
-        summary = self.store.get_session_summary(self.project_id, session_id, time)
-        if summary is None:
-            raise NotFoundError(f"session {session_id!r} has no traces in this project and range")
-        return summary
 
     def users(self, time: TimeRange, cursor: str | None, limit: int) -> Page[UserSummary]:
         """Users active in the range."""

@@ -70,7 +70,6 @@ def test_nothing_of_b_is_visible_from_a(
         "u-a"
     ]
     assert store.get_session("a", "s-b", window).items == []
-    assert store.get_session_summary("a", "s-b", window) is None
     (row,) = store.stats("a", StatsQuery(time=window, group_by=("model",)))
     assert (row.group, row.total_tokens, row.avg_score) == ({"model": "m-a"}, 10, 0.1)
     assert [s.value for s in store.list_scores("a", trace_id="tr-shared")] == [0.1]

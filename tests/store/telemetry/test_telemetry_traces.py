@@ -308,9 +308,13 @@ def test_session_summary_totals_every_trace_of_the_session(
         ]
         + [make_span("tr-other", start=t0, session_id="other", total_tokens=1000)]
     )
-    summary = store.get_session_summary("proj-a", "s", window)
-    assert summary is not None
-    assert (summary.session_id, summary.user_id, summary.trace_count) == ("s", "u-1", 3)
-    assert (summary.total_tokens, summary.error_count) == (60, 1)
-    assert summary.first_seen == t0
-    assert store.get_session_summary("proj-a", "nope", window) is None
+    whole = store.get_session("proj-a", "s", window).summary  # from the one page
+    first = store.get_session("proj-a", "s", window, limit=2)  # read from the store
+    later = store.get_session("proj-a", "s", window, limit=2, cursor=first.next_cursor)
+    assert whole is not None
+    assert (whole.session_id, whole.user_id, whole.trace_count) == ("s", "u-1", 3)
+    assert (whole.total_tokens, whole.error_count) == (60, 1)
+    assert whole.first_seen == t0
+    assert first.summary == later.summary == whole
+    assert [len(first.items), len(later.items)] == [2, 1]
+    assert store.get_session("proj-a", "nope", window).summary is None

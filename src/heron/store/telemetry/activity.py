@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from heron.model import SessionSummary, TimeRange, UserSummary
+from heron.model import SessionSummary, TimeRange, TraceSummary, UserSummary
 from heron.store.telemetry.rows import to_utc
 from heron.store.telemetry.sql import LLM_KINDS_SQL, NOT_DUPLICATE_SQL, Params
 
-__all__ = ["build_session", "build_user", "sessions_sql", "users_sql"]
+__all__ = ["build_session", "build_user", "session_of", "sessions_sql", "users_sql"]
 
 _LLM_CALL = f"{LLM_KINDS_SQL} AND {NOT_DUPLICATE_SQL}"
 
@@ -133,4 +133,23 @@ def build_user(row: Sequence[Any]) -> UserSummary:
         cost_usd=float(cost) if cost_n else None,
         p95_latency_ms=_finite(p95),
         last_seen=to_utc(last),
+    )
+
+
+def session_of(session_id: str, traces: Sequence[TraceSummary]) -> SessionSummary:
+    """The totals of a session from all its trace summaries, oldest first, none missing.
+
+    Counted as ``sessions_sql`` counts them, without another read.
+    """
+    costs = [t.cost_usd for t in traces if t.cost_usd is not None]
+    users = [t.user_id for t in traces if t.user_id]
+    return SessionSummary(
+        session_id=session_id,
+        user_id=users[0] if users else None,
+        trace_count=len(traces),
+        first_seen=traces[0].start_time,
+        last_seen=max(t.start_time + timedelta(milliseconds=t.duration_ms) for t in traces),
+        total_tokens=sum(t.total_tokens for t in traces),
+        cost_usd=sum(costs) if costs else None,
+        error_count=sum(1 for t in traces if t.error),
     )

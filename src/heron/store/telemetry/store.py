@@ -65,6 +65,7 @@ from heron.model import (
     LogRecord,
     Page,
     Score,
+    SessionPage,
     SessionSummary,
     Span,
     StatsQuery,
@@ -433,8 +434,8 @@ class ClickHouseTelemetryStore:
         *,
         cursor: str | None = None,
         limit: int = _SESSION_TRACE_LIMIT,
-    ) -> Page[TraceSummary]:
-        """The traces of one session in the range, oldest first, one page."""
+    ) -> SessionPage:
+        """One page of a session's traces in the range, oldest first, and its totals."""
         _check_range(time)
         if not 1 <= limit <= _SESSION_TRACE_LIMIT:
             raise QueryError(f"limit {limit} is out of range: use 1..{_SESSION_TRACE_LIMIT}")
@@ -442,25 +443,25 @@ class ClickHouseTelemetryStore:
         flt = TraceFilter(time=time, session_id=session_id)
         # Find the session's traces on narrow columns first, then summarize only the
         # ones that can be on this page: a session is a few traces among millions.
-        candidates = traces.first_candidates(
-            self._session_candidates(project_id, flt), after, limit + 1
-        )
+        every = self._session_candidates(project_id, flt)
+        candidates = traces.first_candidates(every, after, limit + 1)
         if not candidates:
-            return Page([])
+            return SessionPage([])
         items = self._summaries(
             project_id, flt, ascending=True, after=after, limit=limit + 1, candidates=candidates
         )
-        return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
+        page = _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
+        summary: SessionSummary | None = None
+        if after is None and page.next_cursor is None:
+            # The whole session is on this page (or none of it: roots outside the range).
+            summary = activity.session_of(session_id, page.items) if page.items else None
+        else:
+            summary = self._session_totals(project_id, session_id, time, every)
+        return SessionPage(page.items, summary, page.next_cursor)
 
-    def get_session_summary(
-        self, project_id: str, session_id: str, time: TimeRange
+    def _session_totals(
+        self, project_id: str, session_id: str, time: TimeRange, candidates: traces.Candidates
     ) -> SessionSummary | None:
-        """The totals of one session over the range, or None when it has no traces in it."""
-        _check_range(time)
-        flt = TraceFilter(time=time, session_id=session_id)
-        candidates = self._session_candidates(project_id, flt)
-        if not candidates:
-            return None
         # Every span of a candidate trace lies within TRACE_WINDOW of its session spans.
         narrowed = TimeRange(
             max(time.start, min(candidates.values()) - traces.TRACE_WINDOW),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from heron.model import SessionSummary, TraceSummary
 from heron.query import ProjectQueries
 from heron.ui.params import RANGE_PRESETS, parse_time_choice
 from heron.ui.render import Renderer
@@ -17,22 +14,6 @@ __all__ = ["register"]
 PAGE_SIZE = 50
 # Turns per page of a session's timeline.
 TIMELINE_PAGE = 100
-
-
-def _summary_of(session_id: str, traces: list[TraceSummary]) -> SessionSummary:
-    """The totals of a session whose traces all fit on one page, without another read."""
-    costs = [t.cost_usd for t in traces if t.cost_usd is not None]
-    users = [t.user_id for t in traces if t.user_id]
-    return SessionSummary(
-        session_id=session_id,
-        user_id=users[0] if users else None,
-        trace_count=len(traces),
-        first_seen=traces[0].start_time,
-        last_seen=max(t.start_time + timedelta(milliseconds=t.duration_ms) for t in traces),
-        total_tokens=sum(t.total_tokens for t in traces),
-        cost_usd=sum(costs) if costs else None,
-        error_count=sum(1 for t in traces if t.error),
-    )
 
 
 def register(router: APIRouter, renderer: Renderer) -> None:
@@ -68,18 +49,13 @@ def register(router: APIRouter, renderer: Renderer) -> None:
             choice = parse_time_choice(params, default="30d")
             cursor = params.get("cursor") or None
             page = queries.session(session_id, choice.time, cursor, TIMELINE_PAGE)
-            summary = (
-                _summary_of(session_id, page.items)
-                if cursor is None and page.next_cursor is None
-                else queries.session_summary(session_id, choice.time)
-            )
             next_params = {**choice.params(), "cursor": page.next_cursor or ""}
             return renderer.page(
                 request,
                 "session.html",
                 session_id=session_id,
                 traces=page.items,
-                summary=summary,
+                summary=page.summary,
                 choice=choice,
                 presets=RANGE_PRESETS,
                 next_params=next_params if page.next_cursor else None,
