@@ -337,6 +337,17 @@ def test_a_template_page_shows_text_variables_worst_calls_and_a_comparison(
     worst = tab.locator("#worst-calls tbody tr")
     assert worst.count() == len(detail["worst_calls"]) > 0
     screenshot(tab, "prompt")
+    # Against another template, typed in (this traffic has one template, so one
+    # without calls): side B is that template and holds no samples.
+    tab.fill("#f-vs-other", "feedc0de00000000")
+    tab.locator("#f-vs-other").press("Enter")
+    tab.wait_for_url(re.compile(r"vs=feedc0de"))
+    assert "template feedc0de0000" in tab.locator("#compare-table caption").inner_text()
+    latency = tab.locator("#compare-table tbody tr", has_text="Latency")
+    cells = latency.locator("td").all_inner_texts()
+    assert (int(cells[1].replace(",", "")), cells[3]) == (detail["calls"], "0")
+    assert latency.get_attribute("data-verdict") == "insufficient_data"
+    tab.go_back()
     worst.first.locator("a").click()
     expected = detail["worst_calls"][0]
     tab.wait_for_url(re.compile(rf"/traces/{expected['trace_id']}"))

@@ -175,3 +175,7 @@ class StatsRow:
     cost_usd: float | None
     avg_score: float | None = None
     hallucination_rate: float | None = None
+    # How many numeric scores back ``avg_score`` and ``hallucination_rate``: weights
+    # to merge groups, and the evidence a reader needs before trusting an average.
+    score_count: int = 0
+    hallucination_count: int = 0

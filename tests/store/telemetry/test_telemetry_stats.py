@@ -19,6 +19,7 @@ import pytest
 from heron.errors import QueryError
 from heron.model import Score, Span, StatsQuery, StatsRow, TimeRange
 from heron.store.telemetry import ClickHouseTelemetryStore
+from heron.ui.pages.dashboard import merge_groups
 
 MakeSpan = Callable[..., Span]
 MODELS = ["gpt-4o", "claude-sonnet", "llama-3"]
@@ -239,6 +240,25 @@ def test_scores_group_with_the_spans_they_score(
         halluc = [sc.value for sc in mine if sc.name == "hallucination"]
         assert row.avg_score == pytest.approx(sum(relevance) / len(relevance))
         assert row.hallucination_rate == pytest.approx(sum(halluc) / len(halluc))
+        assert (row.score_count, row.hallucination_count) == (len(relevance), len(halluc))
+
+    # The dashboard merges model x bucket rows into buckets instead of reading again.
+    bucketed = StatsQuery(time=window, bucket="1h")
+    merged = merge_groups(
+        store.stats("proj-a", StatsQuery(time=window, bucket="1h", group_by=("model",)))
+    )
+    direct = store.stats("proj-a", bucketed)
+    assert [r.bucket_start for r in merged] == [r.bucket_start for r in direct]
+    for got, want in zip(merged, direct, strict=True):
+        assert (got.requests, got.errors, got.total_tokens) == (
+            want.requests,
+            want.errors,
+            want.total_tokens,
+        )
+        assert got.cost_usd == pytest.approx(want.cost_usd)
+        assert got.avg_score == pytest.approx(want.avg_score)
+        assert got.hallucination_rate == pytest.approx(want.hallucination_rate)
+        assert got.score_count == want.score_count > 0
 
 
 def test_groups_without_scores_have_none(

@@ -184,6 +184,8 @@ def merge_rows(
                 cost_usd=float(cost) if cost_n else None,
                 avg_score=float(avg_score) if scored else None,
                 hallucination_rate=int(hallucinated) / int(judged) if judged else None,
+                score_count=int(scored),
+                hallucination_count=int(judged),
             )
         )
     return result

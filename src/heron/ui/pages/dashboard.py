@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +18,7 @@ from heron.ui.params import RANGE_PRESETS, TimeChoice, parse_time_choice
 from heron.ui.render import Renderer
 from heron.ui.timeseries import bucket_for, series_by, total_series
 
-__all__ = ["model_charts", "quality_charts", "register", "summarize"]
+__all__ = ["merge_groups", "model_charts", "quality_charts", "register", "summarize"]
 
 
 def register(router: APIRouter, renderer: Renderer) -> None:
@@ -34,12 +35,11 @@ def register(router: APIRouter, renderer: Renderer) -> None:
         def build(queries: ProjectQueries) -> Response:
             choice = parse_time_choice(params)
             time, bucket = choice.time, bucket_for(choice.time)
-            # Three reads: per model per bucket (charts), per bucket (quality and
-            # totals over time) and per model (percentiles cannot be merged from buckets).
+            # Two reads: per model per bucket (charts; quality over time merges its
+            # buckets) and per model (percentiles cannot be merged from buckets).
             by_model_bucket = queries.stats(
                 StatsQuery(time=time, bucket=bucket, group_by=("model",))
             )
-            by_bucket = queries.stats(StatsQuery(time=time, bucket=bucket))
             by_model = queries.stats(StatsQuery(time=time, group_by=("model",)))
             cost_24h = _cost_last_24h(queries, choice, by_model)
             return renderer.page(
@@ -51,7 +51,7 @@ def register(router: APIRouter, renderer: Renderer) -> None:
                 summary=summarize(by_model),
                 cost_24h=cost_24h,
                 charts=model_charts(by_model_bucket, time, bucket),
-                quality=quality_charts(by_bucket, time, bucket),
+                quality=quality_charts(merge_groups(by_model_bucket), time, bucket),
                 models=sorted(by_model, key=lambda r: -r.requests),
             )
 
@@ -66,6 +66,57 @@ def _cost_last_24h(
         rows = queries.stats(StatsQuery(time=TimeRange.last(timedelta(hours=24))))
     costs = [float(r.cost_usd) for r in rows if r.cost_usd is not None]
     return sum(costs) if costs else None
+
+
+def merge_groups(rows: list[StatsRow]) -> list[StatsRow]:
+    """Grouped bucket rows merged into one row per bucket, for the additive measures.
+
+    Counts, tokens and cost add up; the eval score and hallucination rate are
+    weighted by the scores behind them. Percentiles cannot be merged and are None.
+    """
+    merged: dict[datetime | None, StatsRow] = {}
+    for row in rows:
+        into = merged.get(row.bucket_start)
+        if into is None:
+            merged[row.bucket_start] = dataclasses.replace(
+                row,
+                group={},
+                latency_p50_ms=None,
+                latency_p95_ms=None,
+                latency_p99_ms=None,
+                ttft_p50_ms=None,
+                ttft_p95_ms=None,
+            )
+            continue
+        requests, errors = into.requests + row.requests, into.errors + row.errors
+        costs = [c for c in (into.cost_usd, row.cost_usd) if c is not None]
+        merged[row.bucket_start] = dataclasses.replace(
+            into,
+            requests=requests,
+            errors=errors,
+            error_rate=errors / requests if requests else 0.0,
+            input_tokens=into.input_tokens + row.input_tokens,
+            output_tokens=into.output_tokens + row.output_tokens,
+            cached_input_tokens=into.cached_input_tokens + row.cached_input_tokens,
+            total_tokens=into.total_tokens + row.total_tokens,
+            cost_usd=sum(costs) if costs else None,
+            avg_score=_weighted(into.avg_score, into.score_count, row.avg_score, row.score_count),
+            score_count=into.score_count + row.score_count,
+            hallucination_rate=_weighted(
+                into.hallucination_rate,
+                into.hallucination_count,
+                row.hallucination_rate,
+                row.hallucination_count,
+            ),
+            hallucination_count=into.hallucination_count + row.hallucination_count,
+        )
+    return sorted(merged.values(), key=lambda r: (r.bucket_start is not None, r.bucket_start))
+
+
+def _weighted(a: float | None, a_n: int, b: float | None, b_n: int) -> float | None:
+    parts = [(v, n) for v, n in ((a, a_n), (b, b_n)) if v is not None and n]
+    total = sum(n for _, n in parts)
+    return sum(v * n for v, n in parts) / total if total else None
 
 
 def summarize(rows: list[StatsRow]) -> dict[str, Any]:

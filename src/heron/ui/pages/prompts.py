@@ -133,13 +133,6 @@ def register(router: APIRouter, renderer: Renderer) -> None:
                     template_hash=template_hash,
                     t=None,
                 )
-            others = [
-                r
-                for r in list_templates(
-                    source, queries.project_id, choice.time, sort="calls", limit=100
-                )
-                if r["prompt_template_hash"] != template_hash
-            ]
             compare_error: str | None = None
             plan = rows = result = None
             try:
@@ -155,7 +148,6 @@ def register(router: APIRouter, renderer: Renderer) -> None:
                 presets=RANGE_PRESETS,
                 template_hash=template_hash,
                 t=detail,
-                others=others,
                 plan=plan,
                 compare=result,
                 compare_rows=rows,
