@@ -123,6 +123,10 @@ def test_user_usage_buckets_sum_to_the_users_calls(
     assert len(series) == len(
         {s.start_time.replace(minute=0, second=0, microsecond=0) for s in mine}
     )
+    # A user id with a slash is one id, not a longer path (no calls: empty, not 404).
+    resp = client.get("/api/v1/users/org%2Fu2/usage", params={**_range(t0), "bucket": "1h"})
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["user_id"], resp.json()["totals"]["requests"]) == ("org/u2", 0)
 
 
 def test_cost_attribution_sums_equal_python_sums(client: TestClient, traffic: Any, t0: Any) -> None:

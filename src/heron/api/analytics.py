@@ -183,7 +183,9 @@ def analytics_router() -> APIRouter:
         time = parse_time_range(start, end, since)
         return degraded_users(source, q_.project_id, time, min_n=min_n, limit=limit)
 
-    @router.get("/users/{user_id}/usage", summary="A user's cost, tokens and requests over time")
+    @router.get(
+        "/users/{user_id:path}/usage", summary="A user's cost, tokens and requests over time"
+    )
     def user_usage(
         q_: Reader,
         source: Source,
