@@ -31,7 +31,7 @@ from heron.model.analytics import CompareSide
 from heron.normalize.cost import CostCalculator
 from heron.query import ProjectQueries, parse_instant, parse_time_range
 
-__all__ = ["analytics_router"]
+__all__ = ["analytics_router", "analytics_source"]
 
 Reader = Annotated[ProjectQueries, Depends(queries_for("read"))]
 
@@ -42,7 +42,8 @@ _HASH = r"^[0-9A-Za-z_.:-]{1,128}$"
 _CALCULATOR_KEY = "analytics_cost_calculator"
 
 
-def _source(request: Request) -> AnalyticsSource:
+def analytics_source(request: Request) -> AnalyticsSource:
+    """The analytics reads wired into the app: the REST API's and the UI's."""
     ctx = app_context(request)
     source = ctx.extras.get("analytics")
     if isinstance(source, AnalyticsSource):
@@ -64,7 +65,7 @@ def _calculator(request: Request) -> CostCalculator:
     return calculator
 
 
-Source = Annotated[AnalyticsSource, Depends(_source)]
+Source = Annotated[AnalyticsSource, Depends(analytics_source)]
 
 
 def _compare_sides(

@@ -13,17 +13,17 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from heron.analytics import AnalyticsSource, compare_sides, list_templates, template_detail
+from heron.analytics import compare_sides, list_templates, template_detail
 from heron.analytics.stats import ALPHA, MIN_SAMPLES
-from heron.api.context import app_context
-from heron.errors import ConfigError, NotFoundError, QueryError
+from heron.api.analytics import analytics_source
+from heron.errors import NotFoundError, QueryError
 from heron.model import StatsQuery
 from heron.query import ProjectQueries
 from heron.ui.params import RANGE_PRESETS, parse_time_choice
 from heron.ui.prompt_compare import HASH_PATTERN, compare_rows, plan_comparison
 from heron.ui.render import Renderer
 
-__all__ = ["SORTS", "analytics_source", "register", "worst_first"]
+__all__ = ["SORTS", "register", "worst_first"]
 
 SORTS: Final[dict[str, tuple[str, str]]] = {
     "worst": ("Worst first", ""),
@@ -52,20 +52,6 @@ def worst_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Templates by error rate, then lowest mean score, then p95 latency, then cost per call."""
     ordered = sorted(rows, key=lambda r: str(r["prompt_template_hash"]))
     return sorted(ordered, key=_badness, reverse=True)
-
-
-def analytics_source(request: Request) -> AnalyticsSource:
-    """The analytics reads wired into the app (the same ones the REST API uses)."""
-    ctx = app_context(request)
-    source = ctx.extras.get("analytics")
-    if isinstance(source, AnalyticsSource):
-        return source
-    if isinstance(ctx.store, AnalyticsSource):
-        return ctx.store
-    raise ConfigError(
-        "prompt analytics are not wired into this server: the composition root must set "
-        "AppContext.extras['analytics'] = TelemetryAnalytics(store)"
-    )
 
 
 def register(router: APIRouter, renderer: Renderer) -> None:
