@@ -10,6 +10,7 @@ from heron.analytics.costs import cache_savings, cost_report
 from heron.analytics.pressure import context_pressure
 from heron.analytics.prompts import (
     SORT_FIELDS,
+    TEMPLATE_HASH_PATTERN,
     WORST_BY,
     list_templates,
     template_detail,
@@ -20,6 +21,7 @@ from heron.analytics.users import degraded_users, usage_dict
 
 __all__ = [
     "SORT_FIELDS",
+    "TEMPLATE_HASH_PATTERN",
     "WORST_BY",
     "AnalyticsSource",
     "cache_savings",

@@ -13,6 +13,7 @@ from heron.model.analytics import CallRef, TemplateStats
 
 __all__ = [
     "SORT_FIELDS",
+    "TEMPLATE_HASH_PATTERN",
     "WORST_BY",
     "call_dict",
     "list_templates",
@@ -20,6 +21,9 @@ __all__ = [
     "template_dict",
     "worst_templates",
 ]
+
+TEMPLATE_HASH_PATTERN = r"^[0-9A-Za-z_.:-]{1,128}$"
+"""What a template hash given by a caller (URL, form) may look like."""
 
 SORT_FIELDS: tuple[str, ...] = (
     "calls",

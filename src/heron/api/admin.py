@@ -26,7 +26,7 @@ from heron.security.retention import oldest_kept
 from heron.store.meta import UNSET, ApiKey, Project, Role
 from heron.store.telemetry import ClickHouseTelemetryStore
 
-__all__ = ["admin_router", "invalidate_project_caches"]
+__all__ = ["admin_router", "change_project_settings"]
 
 Admin = Annotated[Principal, Depends(authorizer("admin"))]
 Reader = Annotated[Principal, Depends(authorizer("read"))]
@@ -111,7 +111,21 @@ def _project_json(request: Request, project: Project) -> dict[str, Any]:
     }
 
 
-def invalidate_project_caches(ctx: AppContext, project_id: str) -> None:
+def change_project_settings(
+    ctx: AppContext, project: Project, change: ProjectSettingsChange
+) -> Project:
+    """Apply ``change`` (API and Settings form alike) and drop this server's caches of it."""
+    return update_project_settings(
+        ctx.meta,
+        ctx.store,
+        ctx.settings,
+        project,
+        change,
+        invalidate=lambda project_id: _invalidate_project_caches(ctx, project_id),
+    )
+
+
+def _invalidate_project_caches(ctx: AppContext, project_id: str) -> None:
     """Drop this server's cached policy and retention so a settings change applies at once."""
     for name in ("policy_cache", "retention_lookup"):
         cache = ctx.extras.get(name)
@@ -172,14 +186,6 @@ def admin_router() -> APIRouter:
             else UNSET,
             apply_to_existing=body.apply_to_existing,
         )
-        updated = update_project_settings(
-            ctx.meta,
-            ctx.store,
-            ctx.settings,
-            project,
-            change,
-            invalidate=lambda pid: invalidate_project_caches(ctx, pid),
-        )
-        return _project_json(request, updated)
+        return _project_json(request, change_project_settings(ctx, project, change))
 
     return router

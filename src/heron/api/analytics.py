@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from heron.analytics import (
+    TEMPLATE_HASH_PATTERN,
     AnalyticsSource,
     compare_sides,
     context_pressure,
@@ -38,7 +39,6 @@ Reader = Annotated[ProjectQueries, Depends(queries_for("read"))]
 _START = Query(None, description="Range start: RFC 3339, unix seconds or now-<duration>.")
 _END = Query(None, description="Range end (default now).")
 _SINCE = Query(None, description="Range length back from the end, e.g. 7d (default 24h).")
-_HASH = r"^[0-9A-Za-z_.:-]{1,128}$"
 _CALCULATOR_KEY = "analytics_cost_calculator"
 
 
@@ -136,9 +136,11 @@ def analytics_router() -> APIRouter:
     def compare(
         q_: Reader,
         source: Source,
-        a: Annotated[str, Query(pattern=_HASH, description="Template hash of side a.")],
+        a: Annotated[
+            str, Query(pattern=TEMPLATE_HASH_PATTERN, description="Template hash of side a.")
+        ],
         a_version: str | None = None,
-        b: Annotated[str | None, Query(pattern=_HASH)] = None,
+        b: Annotated[str | None, Query(pattern=TEMPLATE_HASH_PATTERN)] = None,
         b_version: str | None = None,
         split_at: Annotated[
             str | None, Query(description="Compare a before (a) and after (b) this time.")
@@ -159,7 +161,7 @@ def analytics_router() -> APIRouter:
     def prompt(
         q_: Reader,
         source: Source,
-        template_hash: Annotated[str, Path(pattern=_HASH)],
+        template_hash: Annotated[str, Path(pattern=TEMPLATE_HASH_PATTERN)],
         top_values: Annotated[int, Query(ge=1, le=50)] = 5,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
         start: str | None = _START,

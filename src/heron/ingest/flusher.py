@@ -55,7 +55,6 @@ _READ_CHUNK = 16  # WAL records read at a time
 # forms; 20,000-span batches took the server past 1 GiB while batches past a
 # few thousand spans no longer made ingest faster.
 _BATCH_SPANS = 5_000
-_gc_tuned = False  # tune_gc_for_ingest runs once per process
 
 
 class SpanSink(Protocol):
@@ -140,14 +139,12 @@ class Flusher:
     def start(self) -> None:
         """Launch the background thread (replaying whatever the WAL holds first).
 
-        The first flusher started in a process also applies ``tune_gc_for_ingest``
-        (unless constructed with ``tune_gc=False``): startup is over by then.
+        It also applies ``tune_gc_for_ingest`` (idempotent; not with ``tune_gc=False``):
+        startup is over by then.
         """
         if self._thread is not None:
             raise RuntimeError("Flusher.start() called twice")
-        global _gc_tuned
-        if self._tune_gc and not _gc_tuned:
-            _gc_tuned = True
+        if self._tune_gc:
             tune_gc_for_ingest()
         self._thread = threading.Thread(target=self._run, name="heron-flusher", daemon=True)
         self._thread.start()

@@ -7,7 +7,6 @@ processors that follow.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -22,15 +21,6 @@ from heron.normalize.otlp_values import attributes_dict, id_to_hex
 __all__ = ["convert_request", "convert_span"]
 
 _ENVIRONMENT_KEYS = ("deployment.environment.name", "deployment.environment")
-
-
-class _Unset(enum.Enum):
-    """Marks a resource value the caller did not read beforehand."""
-
-    UNSET = enum.auto()
-
-
-_UNSET = _Unset.UNSET
 
 
 def convert_request(project_id: str, request: ExportTraceServiceRequest) -> list[Span]:
@@ -65,19 +55,14 @@ def convert_span(
     resource: Mapping[str, Any],
     scope_name: str | None,
     scope_version: str | None,
-    resource_service_name: str | _Unset | None = _UNSET,
-    resource_environment: str | _Unset | None = _UNSET,
+    resource_service_name: str | None,
+    resource_environment: str | None,
 ) -> Span:
     """One OTLP span as a raw ``Span`` (no LLM fields yet).
 
-    ``resource_service_name``/``resource_environment`` are the resource's own values
-    when the caller already read them (once per resource); by default they are read
-    from ``resource`` here.
+    ``resource_service_name``/``resource_environment`` are the resource's own values,
+    read once per resource by the caller; a span attribute fills in when they are None.
     """
-    if isinstance(resource_service_name, _Unset):
-        resource_service_name = as_str(first(resource, "service.name"))
-    if isinstance(resource_environment, _Unset):
-        resource_environment = as_str(first(resource, *_ENVIRONMENT_KEYS))
     attributes = attributes_dict(otlp_span.attributes)
     start = utc_from_unix_nano(otlp_span.start_time_unix_nano)
     # A clock-skewed end before the start would give a negative duration that

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from heron.analytics import TEMPLATE_HASH_PATTERN
 from heron.errors import QueryError
 from heron.model import TimeRange
 from heron.model.analytics import CompareSide
@@ -22,7 +23,7 @@ from heron.ui.format import MISSING, format_cost, format_ms, format_pct, format_
 
 __all__ = ["HASH_PATTERN", "ComparePlan", "CompareRow", "compare_rows", "plan_comparison"]
 
-HASH_PATTERN: Final = re.compile(r"^[0-9A-Za-z_.:-]{1,128}$")
+HASH_PATTERN: Final = re.compile(TEMPLATE_HASH_PATTERN)
 """Template hashes accepted in URLs (the REST API's pattern)."""
 
 

@@ -18,17 +18,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from heron.api.admin import invalidate_project_caches
+from heron.api.admin import change_project_settings
 from heron.api.context import app_context
 from heron.config import Settings
 from heron.errors import ConfigError, HeronError
 from heron.security.pii import PII_KINDS
 from heron.security.policy import policy_for_project
-from heron.security.project_settings import (
-    MAX_RETENTION_DAYS,
-    ProjectSettingsChange,
-    update_project_settings,
-)
+from heron.security.project_settings import MAX_RETENTION_DAYS, ProjectSettingsChange
 from heron.store.meta import Project
 from heron.ui.forms import authorize_form
 from heron.ui.render import Renderer
@@ -142,15 +138,7 @@ def register(
         try:
             change = parse_project_form(fields)
             project = await run_in_threadpool(ctx.meta.get_project, principal.project_id)
-            updated = await run_in_threadpool(
-                update_project_settings,
-                ctx.meta,
-                ctx.store,
-                ctx.settings,
-                project,
-                change,
-                invalidate=lambda pid: invalidate_project_caches(ctx, pid),
-            )
+            updated = await run_in_threadpool(change_project_settings, ctx, project, change)
         except ConfigError as exc:
             # Show the submitted values again with the reason, so nothing typed is lost.
             return await settings_page(
