@@ -63,6 +63,18 @@ def test_new_rows_get_the_projects_ttl_and_old_rows_can_be_restamped(
     # Shorten to 5 days and apply to stored rows: the 10-day-old span goes at the next merge.
     meta.update_project(project.id, retention_days=5)
     apply_retention(store, project.id, 5, wait=True)
+    # Every table holding the project's rows is re-stamped, the trace-lookup copies too
+    # (the rewrite may already drop the expired 10-day-old copy).
+    _, rows = store.query_rows(
+        f"SELECT span_id, project_id, retention_days FROM {store.span_details_table} "
+        "ORDER BY span_id",
+        {},
+        "t",
+    )
+    stamped = {str(span_id): (p, int(days)) for span_id, p, days in rows}
+    assert stamped["0" * 15 + "2"] == (project.id, 5)
+    assert stamped["0" * 15 + "3"] == (other.id, 0)
+    assert stamped.get("0" * 15 + "1", (project.id, 5)) == (project.id, 5)
     store.command(f"OPTIMIZE TABLE {store.spans_table} FINAL", what="merge")
     assert store.count_spans(project.id) == 1
     assert oldest_kept(store, project.id) == now - timedelta(days=2)

@@ -91,13 +91,13 @@ def oldest_kept(store: ClickHouseTelemetryStore, project_id: str) -> datetime | 
 def apply_retention(
     store: ClickHouseTelemetryStore, project_id: str, days: int | None, *, wait: bool = False
 ) -> None:
-    """Re-stamp the project's stored spans and scores with ``days`` (``None`` = forever).
+    """Re-stamp the project's stored rows with ``days`` (``None`` = forever).
 
     The mutation runs in the background unless ``wait``; rows past the new TTL
     are deleted by the engine's next merge of their part.
     """
     template = telemetry_migrations.template_vars(store.location)
-    for table in (store.spans_table, store.scores_table):
+    for table in store.project_tables:
         store.command(
             f"ALTER TABLE {table}{template['local']} {template['on_cluster']} "
             "UPDATE retention_days = {d:UInt16} WHERE project_id = {p:String}"

@@ -91,5 +91,8 @@ def test_deleting_b_leaves_a(
     )
     store.delete_project_data("b")
     assert (store.count_spans("a"), store.count_spans("b")) == (2, 0)
+    # The whole-span copies read by trace lookups go too.
+    assert store.get_trace("b", "tr-shared") == []
+    assert len(store.get_trace("a", "tr-shared")) == 2
     assert store.list_scores("b", trace_id="tr-shared") == []
     assert len(store.list_scores("a", trace_id="tr-shared")) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -31,8 +32,9 @@ def test_migrations_are_numbered_in_order() -> None:
 
 def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
     statements = _all(CLUSTER)
-    assert len(statements) == 6
-    spans_local, spans_dist, scores_local, scores_dist, logs_local, logs_dist = statements
+    assert len(statements) == 10
+    spans_local, spans_dist, scores_local, scores_dist, logs_local, logs_dist = statements[:6]
+    details_local, details_dist, details_view, details_backfill = statements[6:]
     assert (
         spans_local.splitlines()[0]
         == "CREATE TABLE IF NOT EXISTS `obs`.spans_local ON CLUSTER `prod`"
@@ -61,6 +63,25 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
         "CREATE TABLE IF NOT EXISTS `obs`.logs ON CLUSTER `prod` AS `obs`.logs_local\n"
         "ENGINE = Distributed('prod', 'obs', 'logs_local', cityHash64(project_id, log_id))"
     )
+    assert details_local.splitlines()[0] == (
+        "CREATE TABLE IF NOT EXISTS `obs`.span_details_local ON CLUSTER `prod`"
+    )
+    assert details_dist == (
+        "CREATE TABLE IF NOT EXISTS `obs`.span_details ON CLUSTER `prod` AS "
+        "`obs`.span_details_local\n"
+        "ENGINE = Distributed('prod', 'obs', 'span_details_local', "
+        "cityHash64(project_id, trace_id))"
+    )
+    # Each node's view feeds its own shard from its own spans; the backfill goes
+    # through the Distributed tables, which shard both tables by the same key.
+    assert details_view.splitlines()[:2] == [
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS `obs`.span_details_from_spans_local "
+        "ON CLUSTER `prod`",
+        "TO `obs`.span_details_local",
+    ]
+    assert details_view.endswith("FROM `obs`.spans_local")
+    assert details_backfill.startswith("INSERT INTO `obs`.span_details (")
+    assert "FROM `obs`.spans\n" in details_backfill
     assert create_database_sql(CLUSTER) == "CREATE DATABASE IF NOT EXISTS `obs` ON CLUSTER `prod`"
     assert migrations_table_sql(CLUSTER) == (
         "CREATE TABLE IF NOT EXISTS `obs`.schema_migrations ON CLUSTER `prod`\n"
@@ -78,13 +99,17 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
 
 def test_single_server_ddl_has_no_cluster_parts() -> None:
     statements = _all(SINGLE)
-    assert len(statements) == 3
-    spans, scores, logs = statements
+    assert len(statements) == 6
+    spans, scores, logs, details, details_view, details_backfill = statements
     assert spans.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.spans"
     assert "ENGINE = ReplacingMergeTree(inserted_at)" in spans.splitlines()
     assert "SETTINGS non_replicated_deduplication_window = 10000" in spans.splitlines()
     assert scores.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.scores"
     assert logs.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.logs"
+    assert details.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.span_details"
+    assert "TO `obs`.span_details" in details_view.splitlines()
+    assert details_view.endswith("FROM `obs`.spans")
+    assert details_backfill.startswith("INSERT INTO `obs`.span_details (")
     joined = "\n".join(statements)
     for cluster_part in ("ON CLUSTER", "Replicated", "Distributed", "_local", "$"):
         assert cluster_part not in joined
@@ -137,3 +162,29 @@ def test_ping_answers_and_a_closed_store_raises_store_error(
     store.close()
     with pytest.raises(StoreError, match="failed to answer a ping"):
         store.ping()
+
+
+def test_spans_stored_before_span_details_are_copied_there(
+    chdb_dir: object, database: str, make_span: Callable[..., Any]
+) -> None:
+    from heron.store.telemetry import open_telemetry_store
+
+    store = open_telemetry_store(f"chdb://{chdb_dir}", database=database)
+    try:
+        store.migrate(up_to=3)
+        old = [
+            make_span("trace-old", span_id="old-root", name="root"),
+            make_span("trace-old", span_id="old-child", parent="old-root", model="gpt-4o"),
+        ]
+        store.insert_spans(old)
+        store.migrate()  # 0004 creates span_details and copies the stored spans
+        # Same start time: a trace's spans are ordered by (start_time, span_id).
+        assert store.get_trace("proj-a", "trace-old") == [old[1], old[0]]
+        # Spans inserted after the migration reach span_details through the view.
+        new = make_span("trace-new", span_id="new-root", name="root")
+        store.insert_spans([new])
+        assert store.get_trace("proj-a", "trace-new") == [new]
+        assert store.count_spans("proj-a") == 3
+    finally:
+        store.command(f"DROP DATABASE IF EXISTS `{database}`")
+        store.close()

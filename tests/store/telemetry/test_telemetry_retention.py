@@ -58,8 +58,12 @@ def test_expired_rows_of_a_project_with_retention_are_dropped(
         ]
     )
     store.command(f"OPTIMIZE TABLE {store.spans_table} FINAL")  # TTL applies on merge
+    store.command(f"OPTIMIZE TABLE {store.span_details_table} FINAL")
     assert store.count_spans("short") == 0
     assert store.count_spans("forever") == 1
+    # The whole-span copies that trace lookups read expire with their spans.
+    assert store.get_trace("short", "tr-old") == []
+    assert len(store.get_trace("forever", "tr-old")) == 1
 
 
 def test_a_value_that_is_not_json_is_a_store_error(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "score_from_row",
     "score_to_row",
     "span_columns",
+    "span_from_detail",
     "span_from_row",
     "span_to_row",
     "to_utc",
@@ -197,6 +198,45 @@ def span_from_row(names: Sequence[str], row: Sequence[Any]) -> Span:
         elif name in ("finish_reasons", "finish_reasons_raw", "tags"):
             value = list(value)
         values[name] = value
+    return Span(**values)
+
+
+# Keys of a span_details JSON text (migration 0004) that are not Span fields as is.
+_DETAIL_TIMES = {"start_time_us": "start_time", "end_time_us": "end_time"}
+_DETAIL_INTS = frozenset(
+    {
+        "input_tokens",
+        "cached_input_tokens",
+        "cache_write_input_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+        "total_tokens",
+        "context_window_tokens",
+        "otel_kind",
+    }
+)
+
+
+def span_from_detail(project_id: str, trace_id: str, span_id: str, detail: str) -> Span:
+    """A ``Span`` from a ``span_details`` row: its key columns and its JSON text.
+
+    The engine writes 64-bit integers as JSON strings, so they are converted back;
+    times come as unix microseconds and the cost as decimal text (both exact).
+    """
+    values: dict[str, Any] = {"project_id": project_id, "trace_id": trace_id, "span_id": span_id}
+    for key, value in json.loads(detail).items():
+        if key in _DETAIL_TIMES:
+            values[_DETAIL_TIMES[key]] = datetime.fromtimestamp(0, UTC) + timedelta(
+                microseconds=int(value)
+            )
+        elif key == "cost_usd_text":
+            values["cost_usd"] = None if value is None else Decimal(value)
+        elif key in _JSON_FIELDS:
+            values[key] = json.loads(value) if value else _empty_json(key)
+        elif key in _DETAIL_INTS:
+            values[key] = None if value is None else int(value)
+        else:
+            values[key] = value
     return Span(**values)
 
 
