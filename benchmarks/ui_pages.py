@@ -33,6 +33,11 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("-n", type=int, default=20, help="samples per page")
     parser.add_argument("--range", default="24h", help="time range preset of the list pages")
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="only the pages whose name contains this text (e.g. 'prompt')",
+    )
     args = parser.parse_args()
     with (
         HeronServer(args.data_dir, env={"HERON_LOG_LEVEL": "warning"}) as server,
@@ -78,6 +83,8 @@ def main() -> None:
             ("settings", lambda: "/settings"),
         ]
         for name, path in pages:
+            if args.pages not in name:
+                continue
             measure(name, lambda path=path: http.get(path()), args.n)  # type: ignore[misc]
         print("(figures include the HTTP round trip; see the baseline)")
 

@@ -66,6 +66,13 @@ def test_prompt_detail_shows_text_variables_and_worst_calls(
     variables = {v["name"]: v for v in body["variables"]}
     assert variables["lang"]["top_values"] == [{"value": "en", "count": body["calls"]}]
     assert variables["question"]["distinct_values"] == 3
+    # Fewer calls than the sample size: every call is read.
+    assert body["variables_sample"]["sampled"] is False
+    assert body["variables_sample"]["calls"] == body["calls"]
+    sampled = client.get(f"/api/v1/prompts/{GOOD}", params={**_range(t0), "variable_calls": 5})
+    assert sampled.json()["variables_sample"]["sampled"] is True
+    assert sampled.json()["variables_sample"]["calls"] < body["calls"]
+    assert sampled.json()["calls"] == body["calls"]
     worst = body["worst_calls"]
     errors = [c for c in worst if c["status"] == "error"]
     assert worst[: len(errors)] == errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -13,8 +13,9 @@ import pytest
 from scipy import stats as sp
 
 from heron.analytics import template_detail
+from heron.analytics.prompts import variables_window
 from heron.model import TimeRange
-from heron.model.analytics import CompareSide, RankSample
+from heron.model.analytics import CompareSide, RankSample, TemplateStats
 from heron.store.telemetry import ClickHouseTelemetryStore
 from heron.store.telemetry.analytics import TelemetryAnalytics
 
@@ -205,3 +206,75 @@ def test_template_detail_reads_every_call_and_the_latest_text(
     worst = [c["span_id"] for c in detail["worst_calls"]]
     by_badness = sorted(spans, key=lambda s: (s.status != "error", -s.duration_ms))
     assert worst == [s.span_id for s in by_badness]
+
+
+def test_one_templates_stats_bring_the_full_text_the_separate_query_reads(
+    store: ClickHouseTelemetryStore, analytics: TelemetryAnalytics, make_span: Any, t0: Any
+) -> None:
+    long_text = "Answer {q} " + "with care " * 40  # longer than the 200-character preview
+    spans = [
+        make_span(
+            start=t0 + timedelta(minutes=k),
+            prompt_template_hash=H,
+            prompt_template=long_text if k == 4 else f"Answer {{q}} (edit {k})",
+        )
+        for k in range(5)
+    ]
+    store.insert_spans(spans)
+    window = TimeRange(t0 - timedelta(hours=1), t0 + timedelta(hours=1))
+    (one,) = analytics.template_stats("proj-analytics", window, H)
+    latest = TimeRange(one.last_seen, window.end)
+    assert one.template_text == long_text
+    assert one.template_text == analytics.template_text("proj-analytics", latest, H)
+    assert one.template_preview == long_text[:200]
+    (listed,) = analytics.template_stats("proj-analytics", window)  # the list: previews only
+    assert (listed.template_text, listed.template_preview) == (None, long_text[:200])
+
+
+def test_variables_of_a_busy_template_are_read_from_its_latest_calls(
+    store: ClickHouseTelemetryStore, analytics: TelemetryAnalytics, make_span: Any, t0: Any
+) -> None:
+    spans = [
+        make_span(
+            start=t0 + timedelta(minutes=6 * k),
+            prompt_template_hash=H,
+            prompt_template="Answer {q}",
+            # Early calls ask old questions; the latest ask new ones, some with a tone.
+            prompt_template_variables={"q": f"old{k % 3}" if k < 70 else f"new{k % 2}"}
+            | ({"tone": "terse"} if k % 4 == 0 else {}),
+        )
+        for k in range(100)
+    ]
+    store.insert_spans(spans)
+    window = TimeRange(t0 - timedelta(days=1), t0 + timedelta(days=1))
+    every = template_detail(analytics, "proj-analytics", window, H, variable_calls=None)
+    assert every["variables_sample"]["sampled"] is False
+    assert every["variables_sample"]["calls"] == 100
+    assert {v["name"]: v["calls"] for v in every["variables"]} == {"q": 100, "tone": 25}
+
+    sample = template_detail(analytics, "proj-analytics", window, H, variable_calls=20)
+    info = sample["variables_sample"]
+    assert info["sampled"] is True
+    assert sample["calls"] == 100  # the other figures still count every call
+    start = datetime.fromisoformat(info["start"].replace("Z", "+00:00"))
+    read = [s for s in spans if s.start_time >= start]
+    assert info["calls"] == len(read)
+    assert 15 <= len(read) <= 25  # about 20 at this even rate
+    counts = Counter(str(s.prompt_template_variables["q"]) for s in read)
+    q = next(v for v in sample["variables"] if v["name"] == "q")
+    assert q["calls"] == len(read)
+    assert q["distinct_values"] == len(counts) == 2
+    assert {tv["value"]: tv["count"] for tv in q["top_values"]} == dict(counts)
+    tone = next(v for v in sample["variables"] if v["name"] == "tone")
+    assert tone["calls"] == sum("tone" in s.prompt_template_variables for s in read)
+
+
+def test_variables_window_is_every_call_unless_the_template_has_more(t0: Any) -> None:
+    calls = TimeRange(t0, t0 + timedelta(hours=10))
+    stats = TemplateStats(
+        "h", 1_000, 0, 1.0, 1.0, None, 1.0, 1.0, None, 0, calls.start, calls.end, [], "", "", None
+    )
+    assert variables_window(stats, calls, None) == calls
+    assert variables_window(stats, calls, 1_000) == calls
+    latest_hour = TimeRange(calls.end - timedelta(hours=1), calls.end)
+    assert variables_window(stats, calls, 100) == latest_hour  # a tenth of the calls

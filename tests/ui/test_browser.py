@@ -324,8 +324,12 @@ def test_a_template_page_shows_text_variables_worst_calls_and_a_comparison(
     assert names == [v["name"] for v in detail["variables"]]
     calls = tab.locator("#template-stats .stat", has_text="Calls").locator("dd")
     assert calls.inner_text() == f"{detail['calls']:,}"
-    # No versions recorded in this data: the page compares the two halves of the range,
-    # every call lands on one side, and each row names its test and sample sizes.
+    # No versions recorded in this data: nothing is compared until asked; the link
+    # compares the two halves of the range (no JavaScript needed), every call lands on
+    # one side, and each row names its test and sample sizes.
+    assert tab.locator("#compare-table").count() == 0
+    tab.locator("#compare-split").click()
+    tab.wait_for_url(re.compile(r"vs=split"))
     assert tab.locator("#f-vs").input_value() == "split"
     latency = tab.locator("#compare-table tbody tr", has_text="Latency")
     cells = latency.locator("td").all_inner_texts()

@@ -18,10 +18,15 @@ from .factories import T0
 RANGE = TimeRange(T0, T0 + timedelta(hours=2))
 
 
-def test_default_is_the_two_newest_versions_else_a_split() -> None:
+def test_default_is_the_two_newest_versions_else_nothing_until_asked() -> None:
     plan = plan_comparison("h1", ["v1", "v2", "v3"], RANGE, {})
+    assert plan is not None
     assert (plan.mode, plan.a.version, plan.b.version) == ("versions", "v2", "v3")
-    split = plan_comparison("h1", ["v1"], RANGE, {})
+    # One version (or none): the halves of the range are compared only on request.
+    assert plan_comparison("h1", ["v1"], RANGE, {}) is None
+    assert plan_comparison("h1", [], RANGE, {"vs": " "}) is None
+    split = plan_comparison("h1", ["v1"], RANGE, {"vs": "split"})
+    assert split is not None
     assert split.mode == "split"
     assert split.a.time.end == split.b.time.start == T0 + timedelta(hours=1)
     assert (split.a.time.start, split.b.time.end) == (RANGE.start, RANGE.end)
@@ -31,8 +36,10 @@ def test_explicit_versions_and_another_template() -> None:
     plan = plan_comparison(
         "h1", ["v1", "v2", "v3"], RANGE, {"vs": "versions", "a_version": "v1", "b_version": "v3"}
     )
+    assert plan is not None
     assert (plan.a.version, plan.b.version) == ("v1", "v3")
     other = plan_comparison("h1", [], RANGE, {"vs": "h2"})
+    assert other is not None
     assert (other.mode, other.a.template_hash, other.b.template_hash) == ("template", "h1", "h2")
 
 

@@ -33,13 +33,14 @@ class AnalyticsSource(Protocol):
     def template_stats(
         self, project_id: str, time: TimeRange, template_hash: str | None = None
     ) -> list[TemplateStats]:
-        """Per-template aggregates, scores merged in."""
+        """Per-template aggregates, scores merged in; with ``template_hash``, also the
+        example call's full ``template_text``."""
         ...
 
     def template_variables(
         self, project_id: str, time: TimeRange, template_hash: str, top: int = 5
     ) -> list[VariableStats]:
-        """Distribution of each template variable."""
+        """Distribution of each template variable, with the calls read (``of_calls``)."""
         ...
 
     def template_text(self, project_id: str, time: TimeRange, template_hash: str) -> str | None:

@@ -24,6 +24,7 @@ from heron.analytics import (
     usage_dict,
     worst_templates,
 )
+from heron.analytics.prompts import VARIABLE_CALLS
 from heron.analytics.stats import MIN_SAMPLES
 from heron.api.context import app_context, queries_for
 from heron.errors import ConfigError, QueryError
@@ -164,13 +165,27 @@ def analytics_router() -> APIRouter:
         template_hash: Annotated[str, Path(pattern=TEMPLATE_HASH_PATTERN)],
         top_values: Annotated[int, Query(ge=1, le=50)] = 5,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        variable_calls: Annotated[
+            int,
+            Query(
+                ge=0,
+                description="Read variables from about this many of the latest calls "
+                "(0: every call); `variables_sample` says which were read",
+            ),
+        ] = VARIABLE_CALLS,
         start: str | None = _START,
         end: str | None = _END,
         since: str | None = _SINCE,
     ) -> dict[str, Any]:
         time = parse_time_range(start, end, since)
         return template_detail(
-            source, q_.project_id, time, template_hash, top_values=top_values, limit=limit
+            source,
+            q_.project_id,
+            time,
+            template_hash,
+            top_values=top_values,
+            limit=limit,
+            variable_calls=variable_calls or None,
         )
 
     @router.get("/users/degraded", summary="Users significantly worse off than the rest")

@@ -68,6 +68,8 @@ class TemplateStats:
     scored: int = 0
     hallucination_rate: float | None = None
     judged: int = 0
+    template_text: str | None = None
+    """The example call's full template text; read only when one template is asked for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,8 @@ class VariableStats:
     calls: int
     distinct: int
     top: list[tuple[str, int]] = field(default_factory=list)
+    of_calls: int = 0
+    """Calls of the template read (with or without the variable): ``calls``' denominator."""
 
 
 @dataclass(slots=True)

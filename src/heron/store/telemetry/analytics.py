@@ -7,7 +7,8 @@ from the scores table's copies of their span's context (no join).
 
 The rankings and counts behind the significance tests are in
 ``heron.store.telemetry.ranking``, usage, cost and context-window queries in
-``analytics_usage``; shared filters in ``analytics_sql``.
+``analytics_usage``, prompt-template queries in ``templates``; shared filters in
+``analytics_sql``.
 
 Functions take the store as first argument; ``TelemetryAnalytics`` binds them
 to a store for callers that want an object.
@@ -15,10 +16,8 @@ to a store for callers that want an object.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from heron.model import TimeRange
 from heron.model.analytics import (
@@ -33,14 +32,7 @@ from heron.model.analytics import (
     UsagePoint,
     VariableStats,
 )
-from heron.store.telemetry.analytics_sql import (
-    COST_DIMENSIONS,
-    HALLUCINATION,
-    scores_where,
-    spans_from,
-    spans_where,
-    to_float,
-)
+from heron.store.telemetry.analytics_sql import COST_DIMENSIONS
 from heron.store.telemetry.analytics_usage import (
     cache_usage,
     context_pressure,
@@ -55,8 +47,13 @@ from heron.store.telemetry.ranking import (
     user_counts,
     user_ranks,
 )
-from heron.store.telemetry.rows import to_utc
-from heron.store.telemetry.sql import TIME64, Params, format_time_param
+from heron.store.telemetry.templates import (
+    lowest_scored_calls,
+    template_stats,
+    template_text,
+    template_variables,
+    worst_calls,
+)
 
 if TYPE_CHECKING:
     from heron.store.telemetry.store import ClickHouseTelemetryStore
@@ -80,261 +77,6 @@ __all__ = [
     "user_usage",
     "worst_calls",
 ]
-
-# -- templates -----------------------------------------------------------------------
-
-
-def template_stats(
-    store: ClickHouseTelemetryStore,
-    project_id: str,
-    time: TimeRange,
-    template_hash: str | None = None,
-) -> list[TemplateStats]:
-    """Per-template aggregates of the range (one template when ``template_hash`` is given)."""
-    p = Params()
-    where = [*spans_where(p, project_id, time), "prompt_template_hash IS NOT NULL"]
-    if template_hash is not None:
-        where.append(f"prompt_template_hash = {p.text(template_hash)}")
-    sql = f"""
-        SELECT prompt_template_hash, count(), countIf(status = 'error'), avg(duration_ms),
-               quantileExactInclusive(0.95)(duration_ms),
-               quantileExactInclusive(0.95)(ttft_ms), countIf(ttft_ms IS NOT NULL),
-               avg(input_tokens), avg(output_tokens),
-               sum(cost_usd), countIf(cost_usd IS NOT NULL),
-               min(start_time), max(start_time),
-               arraySort(groupUniqArray(50)(prompt_template_version))
-        FROM {spans_from(store)}
-        WHERE {" AND ".join(where)}
-        GROUP BY prompt_template_hash"""
-    _, rows = store.query_rows(sql, p.values, "aggregate prompt templates")
-    if not rows:
-        return []
-    examples = _latest_calls(store, project_id, time, {str(r[0]): to_utc(r[12]) for r in rows})
-    result: dict[str, TemplateStats] = {}
-    for row in rows:
-        trace_id, preview, template = examples.get(str(row[0]), ("", "", None))
-        result[str(row[0])] = TemplateStats(
-            prompt_template_hash=str(row[0]),
-            calls=int(row[1]),
-            errors=int(row[2]),
-            latency_avg_ms=float(row[3]),
-            latency_p95_ms=float(row[4]),
-            ttft_p95_ms=to_float(row[5]) if row[6] else None,
-            input_tokens_avg=float(row[7]),
-            output_tokens_avg=float(row[8]),
-            cost_usd=float(row[9]) if row[10] else None,
-            priced_calls=int(row[10]),
-            first_seen=to_utc(row[11]),
-            last_seen=to_utc(row[12]),
-            versions=[str(v) for v in row[13]],
-            example_trace_id=trace_id,
-            example_preview=preview,
-            template_preview=template,
-        )
-    _add_template_scores(store, project_id, time, template_hash, result)
-    return list(result.values())
-
-
-def _latest_calls(
-    store: ClickHouseTelemetryStore,
-    project_id: str,
-    time: TimeRange,
-    last_seen: dict[str, datetime],
-) -> dict[str, tuple[str, str, str | None]]:
-    """Template hash -> (trace id, input preview, template's first 200 characters).
-
-    The example of a template is its call at ``last_seen``: looked up by start
-    time (the sorting key's hour narrows the read to a few granules) rather
-    than by ``argMax(span_id, start_time)``, which reads two id columns in full.
-    """
-    p = Params()
-    where = spans_where(p, project_id, time)
-    hashes = p.add(list(last_seen), "Array(String)")
-    times = p.add([format_time_param(t) for t in set(last_seen.values())], f"Array({TIME64})")
-    where += [f"prompt_template_hash IN {hashes}", f"start_time IN {times}"]
-    sql = f"""
-        SELECT prompt_template_hash, start_time, trace_id, input_preview,
-               substring(prompt_template, 1, 200)
-        FROM {spans_from(store)} WHERE {" AND ".join(where)}
-        ORDER BY prompt_template_hash, span_id"""
-    _, rows = store.query_rows(sql, p.values, "read example previews")
-    result: dict[str, tuple[str, str, str | None]] = {}
-    for key, start, trace_id, preview, template in rows:
-        if to_utc(start) == last_seen.get(str(key)):
-            result.setdefault(str(key), (str(trace_id), str(preview), template))
-    return result
-
-
-def _add_template_scores(
-    store: ClickHouseTelemetryStore,
-    project_id: str,
-    time: TimeRange,
-    template_hash: str | None,
-    result: dict[str, TemplateStats],
-) -> None:
-    p = Params()
-    where = [
-        f"project_id = {p.text(project_id)}",
-        p.in_range("span_start_time", time),
-        "prompt_template_hash IS NOT NULL",
-    ]
-    if template_hash is not None:
-        where.append(f"prompt_template_hash = {p.text(template_hash)}")
-    name = p.text(HALLUCINATION)
-    sql = f"""
-        SELECT prompt_template_hash,
-               avgIf(value, name != {name} AND value IS NOT NULL),
-               countIf(name != {name} AND value IS NOT NULL),
-               countIf(name = {name} AND value >= 0.5),
-               countIf(name = {name} AND value IS NOT NULL)
-        FROM {store.scores_table} FINAL WHERE {" AND ".join(where)}
-        GROUP BY prompt_template_hash"""
-    _, rows = store.query_rows(sql, p.values, "aggregate template scores")
-    for key, avg_score, scored, hallucinated, judged in rows:
-        stats = result.get(str(key))
-        if stats is None:
-            continue
-        stats.scored, stats.judged = int(scored), int(judged)
-        stats.avg_score = float(avg_score) if scored else None
-        stats.hallucination_rate = int(hallucinated) / int(judged) if judged else None
-
-
-def template_variables(
-    store: ClickHouseTelemetryStore,
-    project_id: str,
-    time: TimeRange,
-    template_hash: str,
-    top: int = 5,
-) -> list[VariableStats]:
-    """Each variable of the template: calls that set it, distinct values, top values."""
-    p = Params()
-    where = spans_where(p, project_id, time)
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
-    # Calls of a template mostly repeat a few variable sets: count each distinct JSON
-    # text first, so each is parsed once instead of once per call.
-    sql = f"""
-        SELECT k, v, c, sum(c) OVER (PARTITION BY k), count() OVER (PARTITION BY k)
-        FROM (
-            SELECT kv.1 AS k, substring(kv.2, 1, 200) AS v, sum(n) AS c
-            FROM (
-                SELECT prompt_template_variables AS j, count() AS n
-                FROM {spans_from(store)} WHERE {" AND ".join(where)}
-                GROUP BY j
-            )
-            ARRAY JOIN JSONExtractKeysAndValuesRaw(j) AS kv
-            GROUP BY k, v
-        )
-        ORDER BY k, c DESC, v
-        LIMIT {p.add(top, "UInt32")} BY k"""
-    _, rows = store.query_rows(sql, p.values, "read template variables")
-    result: dict[str, VariableStats] = {}
-    for key, raw, count, calls, distinct in rows:
-        stats = result.setdefault(str(key), VariableStats(str(key), int(calls), int(distinct)))
-        stats.top.append((_json_text(str(raw)), int(count)))
-    return list(result.values())
-
-
-def _json_text(raw: str) -> str:
-    """A raw JSON value as display text: strings unquoted, anything else as written."""
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return raw  # cut at 200 characters mid-value
-    return value if isinstance(value, str) else raw
-
-
-_CALL_COLUMNS = (
-    "trace_id, span_id, start_time, status, duration_ms, model, "
-    "coalesce(error_type, status_message), input_preview"
-)
-
-
-def _call(row: Sequence[Any]) -> CallRef:
-    return CallRef(
-        trace_id=str(row[0]),
-        span_id=str(row[1]),
-        start_time=to_utc(row[2]),
-        status=str(row[3]),
-        duration_ms=float(row[4]),
-        model=row[5],
-        error=row[6],
-        preview=str(row[7]),
-    )
-
-
-def worst_calls(
-    store: ClickHouseTelemetryStore,
-    project_id: str,
-    time: TimeRange,
-    template_hash: str,
-    limit: int = 10,
-) -> list[CallRef]:
-    """The template's failed calls first, then its slowest."""
-    p = Params()
-    where = spans_where(p, project_id, time)
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
-    sql = f"""
-        SELECT {_CALL_COLUMNS} FROM {spans_from(store)}
-        WHERE {" AND ".join(where)}
-        ORDER BY status = 'error' DESC, duration_ms DESC, span_id
-        LIMIT {p.add(limit, "UInt32")}"""
-    _, rows = store.query_rows(sql, p.values, "read worst calls")
-    return [_call(row) for row in rows]
-
-
-def lowest_scored_calls(
-    store: ClickHouseTelemetryStore,
-    project_id: str,
-    time: TimeRange,
-    template_hash: str,
-    limit: int = 10,
-) -> list[CallRef]:
-    """The template's calls with the lowest numeric scores (hallucination flags excluded)."""
-    p = Params()
-    where = scores_where(p, project_id, time, None)
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
-    sql = f"""
-        SELECT trace_id, ifNull(span_id, ''), name, value FROM {store.scores_table} FINAL
-        WHERE {" AND ".join(where)}
-        ORDER BY value, created_at, score_id
-        LIMIT {p.add(limit, "UInt32")}"""
-    _, scores = store.query_rows(sql, p.values, "read lowest scores")
-    if not scores:
-        return []
-    p = Params()
-    where = spans_where(p, project_id, time)
-    where.append(f"trace_id IN {p.add(sorted({str(s[0]) for s in scores}), 'Array(String)')}")
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
-    sql = f"""
-        SELECT {_CALL_COLUMNS} FROM {spans_from(store)}
-        WHERE {" AND ".join(where)} ORDER BY start_time"""
-    _, rows = store.query_rows(sql, p.values, "read scored calls")
-    by_span = {str(r[1]): _call(r) for r in rows}
-    by_trace: dict[str, CallRef] = {}
-    for call in by_span.values():
-        by_trace.setdefault(call.trace_id, call)
-    result: list[CallRef] = []
-    for trace_id, span_id, name, value in scores:
-        found = by_span.get(str(span_id)) or by_trace.get(str(trace_id))
-        if found is None:
-            continue
-        result.append(_replace_score(found, float(value), str(name)))
-    return result
-
-
-def _replace_score(call: CallRef, score: float, name: str) -> CallRef:
-    return CallRef(
-        call.trace_id,
-        call.span_id,
-        call.start_time,
-        call.status,
-        call.duration_ms,
-        call.model,
-        call.error,
-        call.preview,
-        score,
-        name,
-    )
 
 
 class TelemetryAnalytics:
@@ -432,17 +174,3 @@ class TelemetryAnalytics:
     def context_pressure(self, project_id: str, time: TimeRange) -> list[PressureRow]:
         """See :func:`context_pressure`."""
         return context_pressure(self.store, project_id, time)
-
-
-def template_text(
-    store: ClickHouseTelemetryStore, project_id: str, time: TimeRange, template_hash: str
-) -> str | None:
-    """The full text of the template's most recent call in the range (None if never seen)."""
-    p = Params()
-    where = spans_where(p, project_id, time)
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
-    sql = f"""
-        SELECT prompt_template FROM {spans_from(store)}
-        WHERE {" AND ".join(where)} ORDER BY start_time DESC LIMIT 1"""
-    _, rows = store.query_rows(sql, p.values, "read a template")
-    return rows[0][0] if rows else None

@@ -123,8 +123,9 @@ def register(router: APIRouter, renderer: Renderer) -> None:
             plan = rows = result = None
             try:
                 plan = plan_comparison(template_hash, detail["versions"], choice.time, params)
-                result = compare_sides(source, queries.project_id, plan.a, plan.b)
-                rows = compare_rows(result)
+                if plan is not None:
+                    result = compare_sides(source, queries.project_id, plan.a, plan.b)
+                    rows = compare_rows(result)
             except QueryError as exc:
                 compare_error = str(exc)
             return renderer.page(
