@@ -177,3 +177,71 @@ def test_methods_do_not_record_self(sdk, traced):
 
     assert Bot().reply("hi") == "HI"
     assert json.loads(traced.finished()["reply"].attributes["input.value"]) == {"text": "hi"}
+
+
+def test_content_is_a_snapshot_taken_at_call_and_return(sdk, traced):
+    sdk(capture_content=True)
+    kept: list[list[str]] = []
+
+    @heron_sdk.observe(name="collect")
+    def collect(items: list[str], extra: dict[str, str]) -> list[str]:
+        items.append("added inside")
+        extra["late"] = "x"
+        kept.append(items)
+        return items
+
+    collect(["a"], extra={"k": "é"})
+    kept[0].append("added after return")
+    attributes = traced.finished()["collect"].attributes
+    assert json.loads(attributes["input.value"]) == {"items": ["a"], "extra": {"k": "é"}}
+    assert json.loads(attributes["output.value"]) == ["a", "added inside"]
+    assert attributes["input.mime_type"] == attributes["output.mime_type"] == "application/json"
+
+
+def test_generator_records_its_input(sdk, traced):
+    sdk(capture_content=True)
+
+    @heron_sdk.observe(name="count")
+    def count(n: int):
+        yield from range(n)
+
+    assert list(count(n=2)) == [0, 1]
+    attributes = traced.finished()["count"].attributes
+    assert json.loads(attributes["input.value"]) == {"n": 2}
+    assert json.loads(attributes["output.value"]) == [0, 1]
+
+
+def test_unserializable_content_is_recorded_without_raising(sdk, traced):
+    sdk(capture_content=True)
+
+    class Weird:
+        def __repr__(self) -> str:
+            return "<Weird>"
+
+    @heron_sdk.observe(name="weird")
+    def weird(thing: object) -> object:
+        return {"thing": thing}
+
+    weird(Weird())
+    attributes = traced.finished()["weird"].attributes
+    assert json.loads(attributes["input.value"]) == {"thing": "<Weird>"}
+    assert json.loads(attributes["output.value"]) == {"thing": "<Weird>"}
+
+
+def test_unsampled_span_with_capture_on_still_runs_the_function(sdk):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    sdk(capture_content=True, tracer_provider=provider)
+
+    @heron_sdk.observe(name="dropped")
+    def dropped(x: int) -> int:
+        return x * 2
+
+    assert dropped(21) == 42
+    assert exporter.get_finished_spans() == ()

@@ -13,7 +13,6 @@ The same processor applies prompt templates recorded by :mod:`heron_sdk.prompts`
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.util.types import AttributeValue
 
 from heron_sdk import prompts
+from heron_sdk.serialization import to_json
 
 __all__ = ["Association", "EnrichingSpanProcessor", "context", "current_association", "to_json"]
 
@@ -34,33 +34,6 @@ _log = logging.getLogger("heron_sdk")
 
 _KEY = otel_context.create_key("heron_sdk.association")
 _TRACELOOP = "traceloop.association.properties."
-_MAX_JSON = 64 * 1024
-
-
-def to_json(value: Any, limit: int = _MAX_JSON) -> str:
-    """``value`` as JSON for a span attribute; never raises, truncated to ``limit`` chars."""
-    try:
-        text = json.dumps(value, default=_fallback, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        text = json.dumps(repr(value))
-    if len(text) > limit:
-        # Truncated JSON is not JSON; a string that says so is more useful to a reader.
-        return json.dumps(text[:limit] + "...[truncated]")
-    return text
-
-
-def _fallback(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)  # pydantic v2 models, e.g. LLM client responses
-    if callable(dump):
-        try:
-            return dump(mode="json")
-        except Exception:
-            return repr(value)
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: getattr(value, name, None) for name in value.__dataclass_fields__}
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return repr(value)
 
 
 @dataclass(frozen=True, slots=True)
