@@ -231,6 +231,47 @@ def test_pagination_has_no_overlaps_or_gaps(
     assert pages == 5
 
 
+def test_pages_skip_quiet_hours_without_losing_traces(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime
+) -> None:
+    # Bursts of traces separated by hours without traffic, none in the newest
+    # hours of the range: the list restarts at the newest span instead of widening.
+    rng = TimeRange(t0 - timedelta(hours=20), t0 + timedelta(hours=4))
+    spans = []
+    for burst, hours_ago in enumerate((19, 11, 3)):
+        for i in range(4):
+            start = t0 - timedelta(hours=hours_ago) + timedelta(seconds=i)
+            root = make_span(f"tr-{burst}-{i}", span_id=f"r-{burst}-{i}", start=start)
+            spans.append(root)
+        # A child hours after its root, the only error of its trace.
+        spans.append(
+            make_span(
+                f"tr-{burst}-0",
+                parent=f"r-{burst}-0",
+                start=t0 - timedelta(hours=hours_ago) + timedelta(hours=2),
+                status="error",
+            )
+        )
+    store.insert_spans(spans)
+    roots = [s for s in spans if s.parent_span_id is None]
+    expected = sorted(((s.start_time, s.trace_id) for s in roots), reverse=True)
+    seen: list[tuple[datetime, str]] = []
+    cursor: str | None = None
+    while True:
+        page = store.list_traces("proj-a", TraceFilter(time=rng), cursor=cursor, limit=5)
+        seen += [(t.start_time, t.trace_id) for t in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+    errors = store.list_traces(
+        "proj-a", TraceFilter(time=rng, status="error"), cursor=None, limit=5
+    ).items
+    assert [t.trace_id for t in errors] == ["tr-2-0", "tr-1-0", "tr-0-0"]
+    quiet = TimeRange(t0, t0 + timedelta(hours=4))
+    assert store.list_traces("proj-a", TraceFilter(time=quiet), cursor=None, limit=5).items == []
+
+
 def test_bad_cursor_and_limit_are_query_errors(
     store: ClickHouseTelemetryStore, window: TimeRange
 ) -> None:

@@ -60,7 +60,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import clickhouse_connect
@@ -87,6 +87,7 @@ from heron.store.telemetry.inheritance import inherit_trace_fields
 from heron.store.telemetry.location import StoreLocation, parse_store_url, quote_identifier
 from heron.store.telemetry.rows import SPAN_COLUMNS, span_columns, span_from_detail, to_utc
 from heron.store.telemetry.scoring import ScoreWriter
+from heron.store.telemetry.sql import Params
 
 __all__ = ["MAX_PAGE_SIZE", "ClickHouseTelemetryStore", "open_telemetry_store"]
 
@@ -442,8 +443,31 @@ class ClickHouseTelemetryStore:
             )
             if len(items) > limit or start <= flt.time.start:
                 break
+            if not items:
+                # Nothing in the slice (a quiet night, a cursor deep in the past): restart
+                # at the newest span before it instead of widening over empty hours. No
+                # matching trace's root can start later than every span of the range.
+                newest = self._newest_start(project_id, TimeRange(flt.time.start, start))
+                if newest is None:
+                    break
+                end, window = newest + _MICROSECOND, _FIRST_SLICE
+                continue
             window *= 4
         return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
+
+    def _newest_start(self, project_id: str, time: TimeRange) -> datetime | None:
+        """Start of the project's newest span in ``time``, or None (one narrow column)."""
+        params = Params()
+        _, rows = self.query_rows(
+            f"SELECT max(start_time), count() > 0 FROM {self.spans_table} "
+            f"WHERE project_id = {params.text(project_id)} "
+            f"AND {params.in_range('start_time', time)}",
+            params.values,
+            "find the newest span",
+        )
+        if not rows or not rows[0][1]:
+            return None
+        return to_utc(rows[0][0])
 
     def get_session(
         self,
