@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from genai_prices import Usage, calc_price
@@ -13,6 +14,7 @@ from scipy import stats as sp
 
 from heron.model import format_time
 from heron.store.telemetry import ClickHouseTelemetryStore
+from heron.ui import ui_router
 
 H = "c0ffee0000000001"
 
@@ -194,3 +196,33 @@ def test_cache_savings_use_genai_prices(
     assert models["acme-mystery"]["savings_usd"] is None
     assert "acme-mystery" in models["acme-mystery"]["reason"]
     assert body["cache_savings"]["unpriced_models"] == 1
+
+
+def test_template_detail_has_each_versions_figures_from_one_scan(
+    client: TestClient, versions: dict[str, Any], t0: Any
+) -> None:
+    resp = client.get(f"/api/v1/prompts/{H}", params=_range(t0))
+    assert resp.status_code == 200, resp.text
+    rows = resp.json()["by_version"]
+    assert [r["version"] for r in rows] == ["v1", "v2"]  # oldest first
+    for row, errors in zip(rows, (2, 12), strict=True):
+        sample = versions[row["version"]]
+        assert (row["calls"], row["errors"]) == (50, errors)
+        assert row["error_rate"] == pytest.approx(errors / 50)
+        assert row["latency_avg_ms"] == pytest.approx(np.mean(sample["latency"]))
+        assert row["latency_p95_ms"] == pytest.approx(np.percentile(sample["latency"], 95))
+        assert row["cost_per_call_usd"] == pytest.approx(np.mean(sample["cost"]))
+
+
+def test_template_page_shows_versions_side_by_side_and_tests_them_on_request(
+    client: TestClient, versions: dict[str, Any], t0: Any
+) -> None:
+    client.app.include_router(ui_router())  # type: ignore[attr-defined]
+    page = client.get(f"/prompts/{H}", params=_range(t0))
+    assert page.status_code == 200, page.text
+    assert 'id="version-table"' in page.text
+    assert 'id="compare-table"' not in page.text
+    assert "vs=versions#compare" in page.text
+    tested = client.get(f"/prompts/{H}", params={**_range(t0), "vs": "versions"})
+    assert 'id="compare-table"' in tested.text
+    assert "A: version v1 · B: version v2" in tested.text

@@ -18,11 +18,12 @@ from .factories import T0
 RANGE = TimeRange(T0, T0 + timedelta(hours=2))
 
 
-def test_default_is_the_two_newest_versions_else_nothing_until_asked() -> None:
-    plan = plan_comparison("h1", ["v1", "v2", "v3"], RANGE, {})
+def test_nothing_is_tested_until_asked_then_the_two_newest_versions() -> None:
+    # The page shows each version's figures; the significance tests run on request.
+    assert plan_comparison("h1", ["v1", "v2", "v3"], RANGE, {}) is None
+    plan = plan_comparison("h1", ["v1", "v2", "v3"], RANGE, {"vs": "versions"})
     assert plan is not None
     assert (plan.mode, plan.a.version, plan.b.version) == ("versions", "v2", "v3")
-    # One version (or none): the halves of the range are compared only on request.
     assert plan_comparison("h1", ["v1"], RANGE, {}) is None
     assert plan_comparison("h1", [], RANGE, {"vs": " "}) is None
     split = plan_comparison("h1", ["v1"], RANGE, {"vs": "split"})

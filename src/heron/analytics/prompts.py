@@ -9,7 +9,7 @@ from typing import Any
 from heron.analytics.source import AnalyticsSource
 from heron.errors import NotFoundError, QueryError
 from heron.model import TimeRange, format_time
-from heron.model.analytics import CallRef, TemplateStats
+from heron.model.analytics import CallRef, TemplateStats, VersionStats
 
 __all__ = [
     "SORT_FIELDS",
@@ -21,6 +21,7 @@ __all__ = [
     "template_detail",
     "template_dict",
     "variables_window",
+    "version_dict",
     "worst_templates",
 ]
 
@@ -80,6 +81,25 @@ def template_dict(t: TemplateStats) -> dict[str, Any]:
             "preview": t.example_preview,
             "links": trace_links(t.example_trace_id),
         },
+    }
+
+
+def version_dict(v: VersionStats) -> dict[str, Any]:
+    """One version of a template as the API returns it (``version`` None: unversioned calls)."""
+    return {
+        "version": v.version,
+        "calls": v.calls,
+        "errors": v.errors,
+        "error_rate": v.errors / v.calls if v.calls else None,
+        "latency_avg_ms": v.latency_avg_ms,
+        "latency_p95_ms": v.latency_p95_ms,
+        "input_tokens_avg": v.input_tokens_avg,
+        "output_tokens_avg": v.output_tokens_avg,
+        "cost_usd": v.cost_usd,
+        "cost_per_call_usd": v.cost_usd / v.priced_calls if v.cost_usd is not None else None,
+        "priced_calls": v.priced_calls,
+        "first_seen": format_time(v.first_seen),
+        "last_seen": format_time(v.last_seen),
     }
 
 
@@ -241,6 +261,7 @@ def template_detail(
         text = source.template_text(project_id, TimeRange(t.last_seen, calls.end), template_hash)
     return {
         **template_dict(t),
+        "by_version": [version_dict(v) for v in t.by_version],
         "template": text,
         "variables": [
             {

@@ -25,6 +25,7 @@ __all__ = [
     "TemplateStats",
     "UsagePoint",
     "VariableStats",
+    "VersionStats",
 ]
 
 # Lower edges of the context-window utilization histogram; the last bin is ">= 1.0".
@@ -70,6 +71,25 @@ class TemplateStats:
     judged: int = 0
     template_text: str | None = None
     """The example call's full template text; read only when one template is asked for."""
+    by_version: list[VersionStats] = field(default_factory=list)
+    """Per recorded version, oldest first; filled only when one template is asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class VersionStats:
+    """Aggregates of one recorded version of a template (``None``: calls without one)."""
+
+    version: str | None
+    calls: int
+    errors: int
+    latency_avg_ms: float
+    latency_p95_ms: float
+    input_tokens_avg: float
+    output_tokens_avg: float
+    cost_usd: float | None
+    priced_calls: int
+    first_seen: datetime
+    last_seen: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,34 +106,47 @@ def _rank_sample(
 
 
 def _side_condition(
-    store: ClickHouseTelemetryStore, p: Params, side: CompareSide, time_column: str
+    store: ClickHouseTelemetryStore,
+    p: Params,
+    project_id: str,
+    side: CompareSide,
+    time_column: str,
 ) -> str:
     check_range(side.time)
-    parts = [
-        f"prompt_template_hash = {p.text(side.template_hash)}",
-        p.in_range(time_column, side.time),
-    ]
+    template = p.text(side.template_hash)
+    parts = [f"prompt_template_hash = {template}", p.in_range(time_column, side.time)]
     if side.version is not None:
         version = p.text(side.version)
         if time_column == "start_time":
             parts.append(f"prompt_template_version = {version}")
         else:
             # Scores carry no version: keep those whose trace has a call of that version.
+            # Only the template's scored traces are looked up among its calls: a scan of
+            # every call's trace id cost ~40 ms per side at 1M spans, scores or not.
+            project = p.text(project_id)
             parts.append(
                 f"trace_id IN (SELECT trace_id FROM {store.spans_table} "
-                f"WHERE prompt_template_hash = {p.text(side.template_hash)} "
+                f"WHERE project_id = {project} AND prompt_template_hash = {template} "
                 f"AND prompt_template_version = {version} "
-                f"AND {p.in_range('start_time', side.time)})"
+                f"AND {p.in_range('start_time', side.time)} "
+                f"AND trace_id IN (SELECT trace_id FROM {store.scores_table} "
+                f"WHERE project_id = {project} AND prompt_template_hash = {template} "
+                f"AND {p.in_range('span_start_time', side.time)}))"
             )
     return "(" + " AND ".join(parts) + ")"
 
 
 def _compare_frame(
-    store: ClickHouseTelemetryStore, p: Params, a: CompareSide, b: CompareSide, time_column: str
+    store: ClickHouseTelemetryStore,
+    p: Params,
+    project_id: str,
+    a: CompareSide,
+    b: CompareSide,
+    time_column: str,
 ) -> tuple[str, str]:
     """(group expression 'a'/'b', condition selecting either side)."""
-    cond_a = _side_condition(store, p, a, time_column)
-    cond_b = _side_condition(store, p, b, time_column)
+    cond_a = _side_condition(store, p, project_id, a, time_column)
+    cond_b = _side_condition(store, p, project_id, b, time_column)
     return f"multiIf({cond_a}, 'a', {cond_b}, 'b', '')", f"({cond_a} OR {cond_b})"
 
 
@@ -170,12 +183,12 @@ def compare_rankings(
     span_measures = {m: SPAN_MEASURES[m] for m in measures if m in SPAN_MEASURES}
     if span_measures:
         p = Params()
-        group, either = _compare_frame(store, p, a, b, "start_time")
+        group, either = _compare_frame(store, p, project_id, a, b, "start_time")
         where = [*spans_where(p, project_id, time), either]
         result.update(_rank_samples(store, p, spans_from(store), span_measures, group, where))
     if "score" in measures:
         p = Params()
-        group, either = _compare_frame(store, p, a, b, "span_start_time")
+        group, either = _compare_frame(store, p, project_id, a, b, "span_start_time")
         where = [*scores_where(p, project_id, time, score_name), either]
         scores = f"{store.scores_table} FINAL"
         result["score"] = _rank_sample(store, p, scores, "value", group, where)
@@ -189,11 +202,11 @@ def compare_counts(
     p = Params()
     time = _union_range(a, b)
     if what == "errors":
-        group, either = _compare_frame(store, p, a, b, "start_time")
+        group, either = _compare_frame(store, p, project_id, a, b, "start_time")
         where = [*spans_where(p, project_id, time), either]
         source, success = spans_from(store), "status = 'error'"
     elif what == "hallucinations":
-        group, either = _compare_frame(store, p, a, b, "span_start_time")
+        group, either = _compare_frame(store, p, project_id, a, b, "span_start_time")
         where = [
             f"project_id = {p.text(project_id)}",
             p.in_range("span_start_time", time),

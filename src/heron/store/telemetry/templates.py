@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from heron.model import TimeRange
-from heron.model.analytics import CallRef, TemplateStats, VariableStats
+from heron.model.analytics import CallRef, TemplateStats, VariableStats, VersionStats
 from heron.store.telemetry.analytics_sql import (
     HALLUCINATION,
     scores_where,
@@ -56,12 +56,21 @@ def template_stats(
     """Per-template aggregates of the range (one template when ``template_hash`` is given).
 
     With ``template_hash`` the example call's full template text is read too
-    (``TemplateStats.template_text``): the same row, so no second lookup.
+    (``TemplateStats.template_text``): the same row, so no second lookup; and
+    the same scan aggregates each recorded version (``TemplateStats.by_version``,
+    a grouping set next to the whole template's).
     """
     p = Params()
     where = [*spans_where(p, project_id, time), "prompt_template_hash IS NOT NULL"]
     if template_hash is not None:
         where.append(f"prompt_template_hash = {p.text(template_hash)}")
+        version_columns = "grouping(prompt_template_version), prompt_template_version"
+        group_by = (
+            "GROUPING SETS ((prompt_template_hash), "
+            "(prompt_template_hash, prompt_template_version))"
+        )
+    else:
+        version_columns, group_by = "1, NULL", "prompt_template_hash"
     sql = f"""
         SELECT prompt_template_hash, count(), countIf(status = 'error'), avg(duration_ms),
                quantileExactInclusive(0.95)(duration_ms),
@@ -69,13 +78,18 @@ def template_stats(
                avg(input_tokens), avg(output_tokens),
                sum(cost_usd), countIf(cost_usd IS NOT NULL),
                min(start_time), max(start_time),
-               arraySort(groupUniqArray(50)(prompt_template_version))
+               arraySort(groupUniqArray(50)(prompt_template_version)), {version_columns}
         FROM {spans_from(store)}
         WHERE {" AND ".join(where)}
-        GROUP BY prompt_template_hash"""
-    _, rows = store.query_rows(sql, p.values, "aggregate prompt templates")
+        GROUP BY {group_by}"""
+    _, every = store.query_rows(sql, p.values, "aggregate prompt templates")
+    rows = [r for r in every if r[14]]  # the whole template (version not grouped)
     if not rows:
         return []
+    by_version = sorted(
+        (_version_stats(r) for r in every if not r[14]),
+        key=lambda v: (v.first_seen, v.version or ""),
+    )
     last_seen = {str(r[0]): to_utc(r[12]) for r in rows}
     examples = _latest_calls(store, project_id, time, last_seen, template_hash is not None)
     result: dict[str, TemplateStats] = {}
@@ -100,9 +114,26 @@ def template_stats(
             example_preview=preview,
             template_preview=template[:200] if template is not None else None,
             template_text=full,
+            by_version=by_version,
         )
     _add_template_scores(store, project_id, time, template_hash, result)
     return list(result.values())
+
+
+def _version_stats(row: Sequence[Any]) -> VersionStats:
+    return VersionStats(
+        version=None if row[15] is None else str(row[15]),
+        calls=int(row[1]),
+        errors=int(row[2]),
+        latency_avg_ms=float(row[3]),
+        latency_p95_ms=float(row[4]),
+        input_tokens_avg=float(row[7]),
+        output_tokens_avg=float(row[8]),
+        cost_usd=float(row[9]) if row[10] else None,
+        priced_calls=int(row[10]),
+        first_seen=to_utc(row[11]),
+        last_seen=to_utc(row[12]),
+    )
 
 
 def _latest_calls(
