@@ -51,7 +51,8 @@ AS SELECT
 FROM $db.spans$local;
 
 -- Spans stored before this migration (on a cluster through the Distributed tables,
--- which shard both tables by the same key).
+-- which shard both tables by the same key), in blocks of ~64k rows: the default
+-- blocks of 1M rows held ~3 GiB of span text at once.
 INSERT INTO $db.span_details (project_id, trace_id, span_id, start_time, detail, retention_days, inserted_at)
 SELECT
     project_id, trace_id, span_id, start_time,
@@ -72,4 +73,6 @@ SELECT
     ),
     retention_days, inserted_at
 FROM $db.spans
-WHERE (project_id, trace_id, span_id) NOT IN (SELECT project_id, trace_id, span_id FROM $db.span_details);
+WHERE (project_id, trace_id, span_id) NOT IN (SELECT project_id, trace_id, span_id FROM $db.span_details)
+SETTINGS max_block_size = 8192, max_insert_block_size = 65536, min_insert_block_size_rows = 65536,
+    min_insert_block_size_bytes = 67108864, max_threads = 1;
