@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -359,3 +360,28 @@ def test_session_summary_totals_every_trace_of_the_session(
     assert first.summary == later.summary == whole
     assert [len(first.items), len(later.items)] == [2, 1]
     assert store.get_session("proj-a", "nope", window).summary is None
+
+
+def test_a_rare_filter_over_dense_spans_widens_the_slice(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime
+) -> None:
+    # One matching trace 20 h before the end of the range, a trace every minute
+    # otherwise: the list widens its slice instead of stepping back 15 min at a time.
+    rng = TimeRange(t0 - timedelta(hours=24), t0)
+    spans = [
+        make_span(f"tr-{m}", start=t0 - timedelta(minutes=m, seconds=30)) for m in range(1, 1200)
+    ]
+    spans.append(make_span("tr-rare", start=t0 - timedelta(hours=20), model="rare-model"))
+    store.insert_spans(spans)
+    queries: list[str] = []
+    real = store.query_rows
+
+    def counting(sql: str, params: dict[str, Any], what: str) -> Any:
+        queries.append(what)
+        return real(sql, params, what)
+
+    store.query_rows = counting  # type: ignore[method-assign]
+    flt = TraceFilter(time=rng, model="rare-model")
+    items = store.list_traces("proj-a", flt, cursor=None, limit=5).items
+    assert [t.trace_id for t in items] == ["tr-rare"]
+    assert len(queries) <= 10, queries

@@ -434,7 +434,7 @@ class ClickHouseTelemetryStore:
         # for a day at 1M spans) to keep 50. Top-N of the newest slice is the top-N of
         # the whole range once the slice holds N.
         end = min(flt.time.end, after[0] + _MICROSECOND) if after else flt.time.end
-        window = _FIRST_SLICE
+        window, anchored = _FIRST_SLICE, False
         while True:
             start = max(flt.time.start, end - window)
             sliced = dataclasses.replace(flt, time=TimeRange(start, end))
@@ -443,14 +443,16 @@ class ClickHouseTelemetryStore:
             )
             if len(items) > limit or start <= flt.time.start:
                 break
-            if not items:
-                # Nothing in the slice (a quiet night, a cursor deep in the past): restart
-                # at the newest span before it instead of widening over empty hours. No
-                # matching trace's root can start later than every span of the range.
+            if not items and not anchored:
+                # Nothing in the first slice (a quiet night, a cursor deep in the past):
+                # restart once at the newest span before it instead of widening over
+                # empty hours. No trace's root starts later than every span of the range.
+                # Once only: with a rare filter every slice is empty while spans are dense.
+                anchored = True
                 newest = self._newest_start(project_id, TimeRange(flt.time.start, start))
                 if newest is None:
                     break
-                end, window = newest + _MICROSECOND, _FIRST_SLICE
+                end = newest + _MICROSECOND
                 continue
             window *= 4
         return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
