@@ -434,7 +434,10 @@ class ClickHouseTelemetryStore:
         # for a day at 1M spans) to keep 50. Top-N of the newest slice is the top-N of
         # the whole range once the slice holds N.
         end = min(flt.time.end, after[0] + _MICROSECOND) if after else flt.time.end
-        window, anchored = _FIRST_SLICE, False
+        # Only an unfiltered list restarts at the newest span (below): with a filter an
+        # empty slice usually means the filter is rare, not that the hours are quiet.
+        anchored = flt != TraceFilter(time=flt.time)
+        window = _FIRST_SLICE
         while True:
             start = max(flt.time.start, end - window)
             sliced = dataclasses.replace(flt, time=TimeRange(start, end))
@@ -447,7 +450,6 @@ class ClickHouseTelemetryStore:
                 # Nothing in the first slice (a quiet night, a cursor deep in the past):
                 # restart once at the newest span before it instead of widening over
                 # empty hours. No trace's root starts later than every span of the range.
-                # Once only: with a rare filter every slice is empty while spans are dense.
                 anchored = True
                 newest = self._newest_start(project_id, TimeRange(flt.time.start, start))
                 if newest is None:
