@@ -3,7 +3,11 @@
 Going through OTLP would measure ingest (that is benchmarks/ingest.py); this
 normalizes a pool of synthetic traces once with the real Normalizer, then writes
 copies with fresh ids spread over the last 24 hours straight into the store of
-the default project, in large inserts.
+the default project, in large inserts. Templated calls of the last 9 hours are
+version ``v2`` of their template, earlier ones ``v1`` (a release mid-day), so
+template pages have versions to compare. A copy's session is its template's
+session in one 30-minute slot of the day (~20 turns within half an hour), not
+one session spread over the whole day.
 
     .venv/bin/python benchmarks/load.py --spans 1000000 --data-dir /tmp/heron-1m
 """
@@ -53,6 +57,7 @@ def main() -> None:
         pool.extend(by_trace.values())
     rng = random.Random(3)
     span_window = timedelta(hours=23).total_seconds()
+    release = now - timedelta(hours=9)
     written = 0
     t0 = time.perf_counter()
     while written < args.spans:
@@ -64,6 +69,9 @@ def main() -> None:
                 template[0].start_time - (now - timedelta(hours=23))
             )
             ids = {s.span_id: f"{rng.getrandbits(64):016x}" for s in template}
+            started = template[0].start_time + shift
+            version = "v2" if started >= release else "v1"
+            slot = int((started - now).total_seconds() // 1800)
             for span in template:
                 batch.append(
                     dataclasses.replace(
@@ -73,6 +81,8 @@ def main() -> None:
                         parent_span_id=ids.get(span.parent_span_id or ""),
                         start_time=span.start_time + shift,
                         end_time=span.end_time + shift,
+                        prompt_template_version=version if span.prompt_template_hash else None,
+                        session_id=f"{span.session_id}-{-slot}" if span.session_id else None,
                     )
                 )
         store.insert_spans(batch, dedup_token=f"load-{written}")
