@@ -98,17 +98,8 @@ def template_stats(
         full = template if template_hash is not None else None
         result[str(row[0])] = TemplateStats(
             prompt_template_hash=str(row[0]),
-            calls=int(row[1]),
-            errors=int(row[2]),
-            latency_avg_ms=float(row[3]),
-            latency_p95_ms=float(row[4]),
+            **_aggregates(row),
             ttft_p95_ms=to_float(row[5]) if row[6] else None,
-            input_tokens_avg=float(row[7]),
-            output_tokens_avg=float(row[8]),
-            cost_usd=float(row[9]) if row[10] else None,
-            priced_calls=int(row[10]),
-            first_seen=to_utc(row[11]),
-            last_seen=to_utc(row[12]),
             versions=[str(v) for v in row[13]],
             example_trace_id=trace_id,
             example_preview=preview,
@@ -120,20 +111,24 @@ def template_stats(
     return list(result.values())
 
 
+def _aggregates(row: Sequence[Any]) -> dict[str, Any]:
+    """The figures a template and each of its versions share, from a ``template_stats`` row."""
+    return {
+        "calls": int(row[1]),
+        "errors": int(row[2]),
+        "latency_avg_ms": float(row[3]),
+        "latency_p95_ms": float(row[4]),
+        "input_tokens_avg": float(row[7]),
+        "output_tokens_avg": float(row[8]),
+        "cost_usd": float(row[9]) if row[10] else None,
+        "priced_calls": int(row[10]),
+        "first_seen": to_utc(row[11]),
+        "last_seen": to_utc(row[12]),
+    }
+
+
 def _version_stats(row: Sequence[Any]) -> VersionStats:
-    return VersionStats(
-        version=None if row[15] is None else str(row[15]),
-        calls=int(row[1]),
-        errors=int(row[2]),
-        latency_avg_ms=float(row[3]),
-        latency_p95_ms=float(row[4]),
-        input_tokens_avg=float(row[7]),
-        output_tokens_avg=float(row[8]),
-        cost_usd=float(row[9]) if row[10] else None,
-        priced_calls=int(row[10]),
-        first_seen=to_utc(row[11]),
-        last_seen=to_utc(row[12]),
-    )
+    return VersionStats(version=None if row[15] is None else str(row[15]), **_aggregates(row))
 
 
 def _latest_calls(
