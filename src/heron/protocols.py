@@ -77,6 +77,11 @@ class TelemetryStore(Protocol):
     ) -> Page[TraceSummary]:
         """Traces whose root started in the range, newest first."""
 
+    def recently_scored_traces(
+        self, project_id: str, time: TimeRange, *, limit: int
+    ) -> list[TraceSummary]:
+        """The ``limit`` traces scored most recently among calls in the range, newest first."""
+
     def list_sessions(
         self, project_id: str, time: TimeRange, *, cursor: str | None, limit: int
     ) -> Page[SessionSummary]:

@@ -66,6 +66,10 @@ class ProjectQueries:
             self.project_id, flt, cursor=cursor, limit=_check_limit(limit)
         )
 
+    def recently_scored(self, time: TimeRange, limit: int) -> list[TraceSummary]:
+        """The traces scored most recently among calls in the range, newest first."""
+        return self.store.recently_scored_traces(self.project_id, time, limit=_check_limit(limit))
+
     def sessions(self, time: TimeRange, cursor: str | None, limit: int) -> Page[SessionSummary]:
         """Sessions active in the range."""
         return self.store.list_sessions(

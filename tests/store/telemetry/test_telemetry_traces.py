@@ -385,3 +385,47 @@ def test_a_rare_filter_over_dense_spans_widens_the_slice(
     items = store.list_traces("proj-a", flt, cursor=None, limit=5).items
     assert [t.trace_id for t in items] == ["tr-rare"]
     assert len(queries) <= 10, queries
+
+
+def test_recently_scored_traces_are_read_from_their_scores(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
+) -> None:
+    # Twelve traces, four scored (one of them only with a label), one in another project.
+    spans = [make_span(f"tr-{i:02d}", start=t0 + timedelta(minutes=i)) for i in range(12)]
+    spans.append(make_span("tr-other", project_id="proj-b", start=t0))
+    store.insert_spans(spans)
+
+    def score(trace_id: str, minutes: int, project_id: str = "proj-a", **value: Any) -> Score:
+        return Score(
+            score_id=f"s-{trace_id}",
+            project_id=project_id,
+            trace_id=trace_id,
+            name="quality",
+            created_at=t0 + timedelta(hours=1, minutes=minutes),
+            **value,
+        )
+
+    store.insert_scores(
+        [
+            score("tr-02", 5, value=0.2),
+            score("tr-07", 1, value=0.9),
+            score("tr-09", 3, value=0.6),
+            score("tr-05", 9, label="rude"),  # no numeric value: not an eval score
+            score("tr-other", 9, project_id="proj-b", value=1.0),
+        ]
+    )
+    got = store.recently_scored_traces("proj-a", window, limit=10)
+    assert [(t.trace_id, t.eval_score) for t in got] == [
+        ("tr-09", pytest.approx(0.6)),
+        ("tr-07", pytest.approx(0.9)),
+        ("tr-02", pytest.approx(0.2)),
+    ]
+    # The limit keeps the most recently scored (tr-02, then tr-09), shown newest first.
+    assert [t.trace_id for t in store.recently_scored_traces("proj-a", window, limit=2)] == [
+        "tr-09",
+        "tr-02",
+    ]
+    later = TimeRange(t0 + timedelta(minutes=8), window.end)
+    assert [t.trace_id for t in store.recently_scored_traces("proj-a", later, limit=10)] == [
+        "tr-09"
+    ]

@@ -459,6 +459,39 @@ class ClickHouseTelemetryStore:
             window *= 4
         return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
 
+    def recently_scored_traces(
+        self, project_id: str, time: TimeRange, *, limit: int
+    ) -> list[TraceSummary]:
+        """The ``limit`` traces scored most recently among calls in the range, newest first.
+
+        The scores table (small) names the traces; only those are summarized, instead
+        of listing the newest traces and keeping the scored ones.
+        """
+        _check_limit(limit)
+        _check_range(time)
+        params = Params()
+        _, rows = self.query_rows(
+            f"SELECT trace_id, min(span_start_time), max(created_at) AS scored_at "
+            f"FROM {self.scores_table} FINAL "
+            f"WHERE project_id = {params.text(project_id)} "
+            f"AND {params.in_range('span_start_time', time)} AND value IS NOT NULL "
+            f"GROUP BY trace_id ORDER BY scored_at DESC, trace_id "
+            f"LIMIT {params.add(limit, 'UInt32')}",
+            params.values,
+            "find recently scored traces",
+        )
+        if not rows:
+            return []
+        candidates = {str(trace_id): to_utc(start) for trace_id, start, _ in rows}
+        return self._summaries(
+            project_id,
+            TraceFilter(time=time),
+            ascending=False,
+            after=None,
+            limit=limit,
+            candidates=candidates,
+        )
+
     def _newest_start(self, project_id: str, time: TimeRange) -> datetime | None:
         """Start of the project's newest span in ``time``, or None (one narrow column)."""
         params = Params()

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from heron.api.context import app_context
 from heron.evals.rules import EvalRule
-from heron.model import StatsQuery, TraceFilter
+from heron.model import StatsQuery
 from heron.query import MAX_PAGE, ProjectQueries
 from heron.store.meta.evals import list_eval_rules
 from heron.ui.charts import histogram
@@ -17,6 +17,9 @@ from heron.ui.render import Renderer
 from heron.ui.timeseries import bucket_for
 
 __all__ = ["register"]
+
+
+SHOWN = 50  # rows of the "recently scored" table; the distribution uses up to MAX_PAGE
 
 
 def register(router: APIRouter, renderer: Renderer) -> None:
@@ -30,9 +33,8 @@ def register(router: APIRouter, renderer: Renderer) -> None:
             choice = parse_time_choice(params)
             bucket = bucket_for(choice.time)
             rows = queries.stats(StatsQuery(time=choice.time, bucket=bucket))
-            # The newest traces carry their eval score; keep the scored ones.
-            page = queries.traces(TraceFilter(time=choice.time), None, MAX_PAGE)
-            scored = [t for t in page.items if t.eval_score is not None]
+            # The most recently scored traces, read from the scores they have.
+            scored = queries.recently_scored(choice.time, MAX_PAGE)
             # One meta-store read; the rule objects are built as the REST API builds them.
             records = list_eval_rules(app_context(request).meta.engine, queries.project_id)
             rules = [
@@ -49,7 +51,7 @@ def register(router: APIRouter, renderer: Renderer) -> None:
                 choice=choice,
                 presets=RANGE_PRESETS,
                 charts=quality_charts(rows, choice.time, bucket),
-                scored=scored,
+                scored=scored[:SHOWN],
                 rules=rules,
                 distribution=distribution if values else None,
                 has_scores=any(r.avg_score is not None for r in rows) or bool(scored),
