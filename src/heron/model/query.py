@@ -152,6 +152,9 @@ class StatsQuery:
     user_id: str | None = None
     prompt_template_hash: str | None = None
     tag: str | None = None
+    with_totals: bool = False
+    """With ``bucket``: also one row per group over the whole range (``bucket_start``
+    None), from the same scan: percentiles cannot be merged from buckets."""
 
 
 @dataclass(slots=True)

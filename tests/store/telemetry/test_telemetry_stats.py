@@ -260,6 +260,25 @@ def test_scores_group_with_the_spans_they_score(
         assert got.hallucination_rate == pytest.approx(want.hallucination_rate)
         assert got.score_count == want.score_count > 0
 
+    # with_totals: the bucketed rows and each group's totals from one read equal
+    # the two separate reads, scores and percentiles included.
+    both = store.stats(
+        "proj-a",
+        StatsQuery(time=window, bucket="1h", group_by=("model",), with_totals=True),
+    )
+    per_bucket = store.stats("proj-a", StatsQuery(time=window, bucket="1h", group_by=("model",)))
+    totals = store.stats("proj-a", StatsQuery(time=window, group_by=("model",)))
+
+    def key(r: StatsRow) -> tuple[Any, ...]:
+        return (str(r.group["model"]), r.bucket_start or t0)
+
+    assert sorted([r for r in both if r.bucket_start is not None], key=key) == sorted(
+        per_bucket, key=key
+    )
+    assert sorted([r for r in both if r.bucket_start is None], key=key) == sorted(totals, key=key)
+    assert len(totals) > 1
+    assert len(per_bucket) > len(totals)
+
 
 def test_groups_without_scores_have_none(
     store: ClickHouseTelemetryStore, traffic: list[Span], window: TimeRange

@@ -84,9 +84,20 @@ def _frame(
     return select, keys, where
 
 
-def _assemble(select: list[str], keys: list[str], where: list[str], table: str) -> str:
+def _assemble(
+    query: StatsQuery, select: list[str], keys: list[str], where: list[str], table: str
+) -> str:
+    head = f"SELECT {', '.join(select)}\nFROM {table}\nWHERE {' AND '.join(where)}"
+    if query.with_totals and query.bucket is not None:
+        # One scan for both: the rows without bucket_start (NULL with group_by_use_nulls)
+        # are each group's totals over the range.
+        groups = ", ".join(keys[:-1])
+        return (
+            f"{head}\nGROUP BY GROUPING SETS (({', '.join(keys)}), ({groups}))\n"
+            f"ORDER BY {', '.join(keys)}\nSETTINGS group_by_use_nulls = 1"
+        )
     group = f"GROUP BY {', '.join(keys)}\nORDER BY {', '.join(keys)}" if keys else ""
-    return f"SELECT {', '.join(select)}\nFROM {table}\nWHERE {' AND '.join(where)}\n{group}"
+    return f"{head}\n{group}"
 
 
 def spans_sql(spans: str, project_id: str, query: StatsQuery) -> tuple[str, dict[str, Any]]:
@@ -108,7 +119,7 @@ def spans_sql(spans: str, project_id: str, query: StatsQuery) -> tuple[str, dict
         "sum(cost_usd)",
         "countIf(cost_usd IS NOT NULL)",
     ]
-    return _assemble(select, keys, where, spans), p.values
+    return _assemble(query, select, keys, where, spans), p.values
 
 
 def scores_sql(scores: str, project_id: str, query: StatsQuery) -> tuple[str, dict[str, Any]]:
@@ -123,13 +134,13 @@ def scores_sql(scores: str, project_id: str, query: StatsQuery) -> tuple[str, di
         f"countIf(name = {name} AND value >= 0.5)",
         f"countIf(name = {name} AND value IS NOT NULL)",
     ]
-    return _assemble(select, keys, where, scores), p.values
+    return _assemble(query, select, keys, where, scores), p.values
 
 
 def _key(query: StatsQuery, row: Sequence[Any]) -> GroupKey:
     width = len(query.group_by)
     values = tuple(None if value == "" else value for value in row[:width])
-    bucket = to_utc(row[width]) if query.bucket is not None else None
+    bucket = to_utc(row[width]) if query.bucket is not None and row[width] is not None else None
     return values, bucket
 
 

@@ -35,12 +35,13 @@ def register(router: APIRouter, renderer: Renderer) -> None:
         def build(queries: ProjectQueries) -> Response:
             choice = parse_time_choice(params)
             time, bucket = choice.time, bucket_for(choice.time)
-            # Two reads: per model per bucket (charts; quality over time merges its
-            # buckets) and per model (percentiles cannot be merged from buckets).
-            by_model_bucket = queries.stats(
-                StatsQuery(time=time, bucket=bucket, group_by=("model",))
+            # One read: per model per bucket (charts; quality over time merges its
+            # buckets) and per model over the range (percentiles cannot be merged).
+            rows = queries.stats(
+                StatsQuery(time=time, bucket=bucket, group_by=("model",), with_totals=True)
             )
-            by_model = queries.stats(StatsQuery(time=time, group_by=("model",)))
+            by_model_bucket = [r for r in rows if r.bucket_start is not None]
+            by_model = [r for r in rows if r.bucket_start is None]
             cost_24h = _cost_last_24h(queries, choice, by_model)
             return renderer.page(
                 request,
