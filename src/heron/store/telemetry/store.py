@@ -36,13 +36,14 @@ whole trace read from the ~60 columns took 40-60 ms at 1M spans. ``get_trace``
 therefore reads ``span_details`` (migration 0004): each span once more as one
 JSON text, sorted by ``(project_id, trace_id)`` in 256-row granules and filled
 by the engine from every spans insert through a materialized view (~6 ms per
-lookup; +~45 % disk). ``get_span`` finds the trace id on the spans table's
+lookup; about +50 % disk). ``get_span`` finds the trace id on the spans table's
 ``span_id`` index, then reads the trace.
 
 Retention seam
 --------------
-Every table (``project_tables``) carries ``retention_days`` (0 = keep forever) and a row-level
-``TTL start_time + retention_days WHERE retention_days > 0``; the value is
+Every table of ``project_tables`` carries ``retention_days`` (0 = keep
+forever) and a row-level ``TTL start_time + retention_days WHERE
+retention_days > 0``; the value is
 taken from ``retention_days_for(project_id)`` at insert time.
 
 Verified against chDB only
@@ -51,7 +52,9 @@ The test suite runs on embedded chDB. For a ClickHouse server the URL parsing
 and the exact DDL generated with and without ``?cluster=`` are unit-tested, but
 the cluster DDL (``ON CLUSTER``, ``Replicated*MergeTree`` paths, the
 ``Distributed`` table) and the settings sent to a server
-(``distributed_foreground_insert``) have not been run against a server.
+(``distributed_foreground_insert``) have not been run against a server; nor
+has ``span_details``' materialized view on ``spans_local`` with its backfill
+through the ``Distributed`` tables.
 """
 
 from __future__ import annotations
@@ -362,7 +365,7 @@ class ClickHouseTelemetryStore:
         )
 
     def delete_project_data(self, project_id: str) -> None:
-        """Delete every span and score of ``project_id`` (synchronous mutation)."""
+        """Delete every row of ``project_id`` from ``project_tables`` (synchronous mutation)."""
         on_cluster = migrations.template_vars(self.location)["on_cluster"]
         local = migrations.template_vars(self.location)["local"]
         for table in self.project_tables:
