@@ -28,7 +28,7 @@ from opentelemetry.util.types import AttributeValue
 from heron_sdk import prompts
 from heron_sdk.serialization import to_json
 
-__all__ = ["Association", "EnrichingSpanProcessor", "context", "current_association", "to_json"]
+__all__ = ["Association", "EnrichingSpanProcessor", "context", "current_association"]
 
 _log = logging.getLogger("heron_sdk")
 

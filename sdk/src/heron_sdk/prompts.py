@@ -18,7 +18,6 @@ trace it belongs to.
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import string
 from collections.abc import Callable, Iterator, Mapping
@@ -30,6 +29,8 @@ from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Span
 from opentelemetry.util.types import AttributeValue
+
+from heron_sdk.serialization import to_json
 
 __all__ = ["PromptTemplate", "prompt", "prompt_context", "render", "template_for"]
 
@@ -58,7 +59,7 @@ class PromptTemplate:
         attrs: dict[str, AttributeValue] = {"llm.prompt_template.template": template}
         if version is not None:
             attrs["llm.prompt_template.version"] = str(version)
-        attrs["llm.prompt_template.variables"] = json.dumps(dict(variables), default=repr)
+        attrs["llm.prompt_template.variables"] = to_json(dict(variables))
         return cls(template, None if version is None else str(version), dict(variables), attrs)
 
 

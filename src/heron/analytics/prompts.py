@@ -255,14 +255,10 @@ def template_detail(
     variables = source.template_variables(project_id, window, template_hash, top_values)
     sampled = window.start > calls.start
     read = variables[0].of_calls if variables else None  # no variable: nothing to label
-    if t.template_text is not None or t.template_preview is None:
-        text = t.template_text  # read with the aggregates (the example call's text)
-    else:  # a source that fills only the preview: the latest call's text on its own
-        text = source.template_text(project_id, TimeRange(t.last_seen, calls.end), template_hash)
     return {
         **template_dict(t),
         "by_version": [version_dict(v) for v in t.by_version],
-        "template": text,
+        "template": t.template_text,  # the latest call's, read with the aggregates
         "variables": [
             {
                 "name": v.name,

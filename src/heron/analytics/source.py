@@ -43,10 +43,6 @@ class AnalyticsSource(Protocol):
         """Distribution of each template variable, with the calls read (``of_calls``)."""
         ...
 
-    def template_text(self, project_id: str, time: TimeRange, template_hash: str) -> str | None:
-        """The template's latest full text."""
-        ...
-
     def worst_calls(
         self, project_id: str, time: TimeRange, template_hash: str, limit: int = 10
     ) -> list[CallRef]:

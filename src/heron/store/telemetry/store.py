@@ -439,7 +439,7 @@ class ClickHouseTelemetryStore:
         end = min(flt.time.end, after[0] + _MICROSECOND) if after else flt.time.end
         # Only an unfiltered list restarts at the newest span (below): with a filter an
         # empty slice usually means the filter is rare, not that the hours are quiet.
-        anchored = flt != TraceFilter(time=flt.time)
+        may_restart = flt == TraceFilter(time=flt.time)
         window = _FIRST_SLICE
         while True:
             start = max(flt.time.start, end - window)
@@ -449,11 +449,11 @@ class ClickHouseTelemetryStore:
             )
             if len(items) > limit or start <= flt.time.start:
                 break
-            if not items and not anchored:
+            if not items and may_restart:
                 # Nothing in the first slice (a quiet night, a cursor deep in the past):
                 # restart once at the newest span before it instead of widening over
                 # empty hours. No trace's root starts later than every span of the range.
-                anchored = True
+                may_restart = False
                 newest = self._newest_start(project_id, TimeRange(flt.time.start, start))
                 if newest is None:
                     break

@@ -18,6 +18,7 @@ saves whole hours, not minutes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -322,23 +323,8 @@ def lowest_scored_calls(
         found = by_span.get(str(span_id)) or by_trace.get(str(trace_id))
         if found is None:
             continue
-        result.append(_replace_score(found, float(value), str(name)))
+        result.append(dataclasses.replace(found, score=float(value), score_name=str(name)))
     return result
-
-
-def _replace_score(call: CallRef, score: float, name: str) -> CallRef:
-    return CallRef(
-        call.trace_id,
-        call.span_id,
-        call.start_time,
-        call.status,
-        call.duration_ms,
-        call.model,
-        call.error,
-        call.preview,
-        score,
-        name,
-    )
 
 
 def template_text(
