@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         StatsQuery,
         StatsRow,
         TimeRange,
+        TraceDetail,
         TraceFilter,
         TraceSummary,
         UserSummary,
@@ -68,6 +69,9 @@ class TelemetryStore(Protocol):
 
     def get_trace(self, project_id: str, trace_id: str) -> list[Span]:
         """Every span of the trace, ordered by start time; empty when unknown."""
+
+    def get_trace_detail(self, project_id: str, trace_id: str) -> TraceDetail:
+        """The trace's spans (as ``get_trace``) with its scores and logs, oldest first."""
 
     def get_span(self, project_id: str, span_id: str) -> Span | None:
         """One span by id, or None."""

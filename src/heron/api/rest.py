@@ -98,9 +98,8 @@ def rest_router() -> APIRouter:
 
     @router.get("/traces/{trace_id}", summary="One trace with every normalized span")
     def get_trace(q_: Reader, trace_id: str) -> dict[str, Any]:
-        spans = q_.trace(trace_id)
-        scores = q_.scores(trace_id=spans[0].trace_id)
-        logs = q_.logs(trace_id=spans[0].trace_id)
+        detail = q_.trace_detail(trace_id)
+        spans = detail.spans
         counted = [s for s in spans if s.is_llm and s.duplicate_of is None]
         costs = [s.cost_usd for s in counted if s.cost_usd is not None]
         start = min(s.start_time for s in spans)
@@ -108,8 +107,8 @@ def rest_router() -> APIRouter:
         return {
             "trace_id": spans[0].trace_id,
             "spans": to_json(spans),
-            "scores": to_json(scores),
-            "logs": [record.to_api_dict() for record in logs],
+            "scores": to_json(detail.scores),
+            "logs": [record.to_api_dict() for record in detail.logs],
             "totals": {
                 "span_count": len(spans),
                 "llm_calls": len(counted),

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
+from heron.model.log import LogRecord
+from heron.model.score import Score
+from heron.model.span import Span
+
 __all__ = [
     "BUCKETS",
     "GROUP_BY_FIELDS",
@@ -19,6 +23,7 @@ __all__ = [
     "StatsQuery",
     "StatsRow",
     "TimeRange",
+    "TraceDetail",
     "TraceFilter",
     "TraceSummary",
     "UserSummary",
@@ -102,6 +107,15 @@ class TraceSummary:
     input_preview: str | None = None
     output_preview: str | None = None
     eval_score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceDetail:
+    """Everything shown for one trace: its spans, the scores attached to it, its logs."""
+
+    spans: list[Span]
+    scores: list[Score]
+    logs: list[LogRecord]
 
 
 @dataclass(slots=True)

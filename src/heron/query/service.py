@@ -22,6 +22,7 @@ from heron.model import (
     StatsQuery,
     StatsRow,
     TimeRange,
+    TraceDetail,
     TraceFilter,
     TraceSummary,
     UserSummary,
@@ -52,6 +53,13 @@ class ProjectQueries:
         if not spans:
             raise NotFoundError(f"trace {trace_id!r} not found in this project")
         return spans
+
+    def trace_detail(self, trace_id: str) -> TraceDetail:
+        """A trace's spans with its scores and logs; NotFoundError when there is no such trace."""
+        detail = self.store.get_trace_detail(self.project_id, trace_id.lower())
+        if not detail.spans:
+            raise NotFoundError(f"trace {trace_id!r} not found in this project")
+        return detail
 
     def span(self, span_id: str) -> Span:
         """One span; NotFoundError when unknown in this project."""

@@ -32,9 +32,10 @@ def test_migrations_are_numbered_in_order() -> None:
 
 def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
     statements = _all(CLUSTER)
-    assert len(statements) == 10
+    assert len(statements) == 16
     spans_local, spans_dist, scores_local, scores_dist, logs_local, logs_dist = statements[:6]
-    details_local, details_dist, details_view, details_backfill = statements[6:]
+    details_local, details_dist, details_view, details_backfill = statements[6:10]
+    alter_local, alter_dist, scores_view, logs_view, scores_copy, logs_copy = statements[10:]
     assert (
         spans_local.splitlines()[0]
         == "CREATE TABLE IF NOT EXISTS `obs`.spans_local ON CLUSTER `prod`"
@@ -82,6 +83,20 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
     assert details_view.endswith("FROM `obs`.spans_local")
     assert details_backfill.startswith("INSERT INTO `obs`.span_details (")
     assert "FROM `obs`.spans\n" in details_backfill
+    # 0005: scores and logs join their spans in span_details, on every node.
+    assert alter_local.startswith("ALTER TABLE `obs`.span_details_local ON CLUSTER `prod`")
+    assert "MODIFY ORDER BY (project_id, trace_id, span_id, kind)" in alter_local
+    assert alter_dist.startswith("ALTER TABLE `obs`.span_details ON CLUSTER `prod`")
+    assert "ORDER BY" not in alter_dist
+    for view, source in ((scores_view, "scores"), (logs_view, "logs")):
+        assert view.splitlines()[:2] == [
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS `obs`.span_details_from_{source}_local "
+            "ON CLUSTER `prod`",
+            "TO `obs`.span_details_local",
+        ]
+        assert f"FROM `obs`.{source}_local" in view
+    assert "FROM `obs`.scores FINAL" in scores_copy
+    assert "FROM `obs`.logs FINAL" in logs_copy
     assert create_database_sql(CLUSTER) == "CREATE DATABASE IF NOT EXISTS `obs` ON CLUSTER `prod`"
     assert migrations_table_sql(CLUSTER) == (
         "CREATE TABLE IF NOT EXISTS `obs`.schema_migrations ON CLUSTER `prod`\n"
@@ -99,8 +114,8 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
 
 def test_single_server_ddl_has_no_cluster_parts() -> None:
     statements = _all(SINGLE)
-    assert len(statements) == 6
-    spans, scores, logs, details, details_view, details_backfill = statements
+    assert len(statements) == 11
+    spans, scores, logs, details, details_view, details_backfill = statements[:6]
     assert spans.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.spans"
     assert "ENGINE = ReplacingMergeTree(inserted_at)" in spans.splitlines()
     assert "SETTINGS non_replicated_deduplication_window = 10000" in spans.splitlines()
@@ -185,6 +200,55 @@ def test_spans_stored_before_span_details_are_copied_there(
         store.insert_spans([new])
         assert store.get_trace("proj-a", "trace-new") == [new]
         assert store.count_spans("proj-a") == 3
+    finally:
+        store.command(f"DROP DATABASE IF EXISTS `{database}`")
+        store.close()
+
+
+def test_scores_and_logs_stored_before_0005_join_their_trace(
+    chdb_dir: object, database: str, make_span: Callable[..., Any]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from heron.model import LogRecord, Score
+    from heron.store.telemetry import open_telemetry_store
+
+    at = datetime(2025, 3, 10, 12, 0, 1, tzinfo=UTC)
+    store = open_telemetry_store(f"chdb://{chdb_dir}", database=database)
+    try:
+        store.migrate(up_to=4)
+        store.insert_spans([make_span("trace-old", span_id="root")])
+        old_score = Score(
+            score_id="s-old", project_id="proj-a", trace_id="trace-old", name="q", created_at=at
+        )
+        store.insert_scores([old_score])
+        traced = LogRecord(project_id="proj-a", log_id="l-old", time=at, trace_id="trace-old")
+        untraced = LogRecord(project_id="proj-a", log_id="l-none", time=at, body="no trace")
+        store.insert_logs([traced, untraced])
+        store.migrate()  # 0005 copies the stored scores and traced log records
+        detail = store.get_trace_detail("proj-a", "trace-old")
+        assert [s.span_id for s in detail.spans] == ["root"]
+        assert detail.scores == [old_score]
+        assert detail.logs == [traced]
+        # Later ones reach span_details through the views.
+        new_score = Score(
+            score_id="s-new",
+            project_id="proj-a",
+            trace_id="trace-old",
+            name="q",
+            created_at=at + timedelta(seconds=1),
+        )
+        store.insert_scores([new_score])
+        assert store.get_trace_detail("proj-a", "trace-old").scores == [old_score, new_score]
+        # A replayed migration statement copies nothing twice.
+        for statement in render(load_migrations()[4], store.location)[-2:]:
+            store.command(statement)
+        again = store.get_trace_detail("proj-a", "trace-old")
+        assert (again.scores, again.logs) == ([old_score, new_score], [traced])
+        _, rows = store.query_rows(
+            f"SELECT count() FROM `{database}`.span_details WHERE kind != 'span'", {}, "t"
+        )
+        assert rows[0][0] == 3
     finally:
         store.command(f"DROP DATABASE IF EXISTS `{database}`")
         store.close()

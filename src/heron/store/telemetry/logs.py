@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from heron.model import LogRecord, TimeRange
-from heron.store.telemetry.rows import to_utc
+from heron.store.telemetry.rows import from_unix_micros, to_utc
 from heron.store.telemetry.sql import Params
 
 if TYPE_CHECKING:
     from heron.store.telemetry.store import ClickHouseTelemetryStore
 
-__all__ = ["LOG_COLUMNS", "insert_logs", "list_logs"]
+__all__ = ["LOG_COLUMNS", "insert_logs", "list_logs", "log_from_detail"]
 
 LOG_COLUMNS = (
     "project_id",
@@ -84,6 +84,16 @@ def _record(row: Sequence[Any]) -> LogRecord:
         attributes=json.loads(attributes),
         resource_attributes=json.loads(resource_attributes),
     )
+
+
+def log_from_detail(detail: str) -> LogRecord:
+    """A ``LogRecord`` from the JSON text of its stored row (``time_us`` for the time)."""
+    values = json.loads(detail)
+    values["time"] = from_unix_micros(values.pop("time_us"))
+    values["severity_number"] = int(values["severity_number"])
+    values["attributes"] = json.loads(values["attributes"])
+    values["resource_attributes"] = json.loads(values["resource_attributes"])
+    return LogRecord(**values)
 
 
 def insert_logs(

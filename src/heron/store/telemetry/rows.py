@@ -27,8 +27,10 @@ __all__ = [
     "SCORE_COLUMNS",
     "SCORE_CONTEXT_COLUMNS",
     "SPAN_COLUMNS",
+    "from_unix_micros",
     "input_preview",
     "output_preview",
+    "score_from_detail",
     "score_from_row",
     "score_to_row",
     "span_columns",
@@ -226,9 +228,7 @@ def span_from_detail(project_id: str, trace_id: str, span_id: str, detail: str) 
     values: dict[str, Any] = {"project_id": project_id, "trace_id": trace_id, "span_id": span_id}
     for key, value in json.loads(detail).items():
         if key in _DETAIL_TIMES:
-            values[_DETAIL_TIMES[key]] = datetime.fromtimestamp(0, UTC) + timedelta(
-                microseconds=int(value)
-            )
+            values[_DETAIL_TIMES[key]] = from_unix_micros(value)
         elif key == "cost_usd_text":
             values["cost_usd"] = None if value is None else Decimal(value)
         elif key in _JSON_FIELDS:
@@ -238,6 +238,14 @@ def span_from_detail(project_id: str, trace_id: str, span_id: str, detail: str) 
         else:
             values[key] = value
     return Span(**values)
+
+
+def from_unix_micros(value: int | str) -> datetime:
+    """A UTC datetime from unix microseconds (the engine quotes 64-bit integers in JSON)."""
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def _empty_json(name: str) -> Any:
@@ -274,4 +282,16 @@ def score_from_row(names: Sequence[str], row: Sequence[Any]) -> Score:
         elif name == "flags":
             value = list(value)
         values[name] = value
+    return Score(**values)
+
+
+def score_from_detail(detail: str) -> Score:
+    """A ``Score`` from the JSON text of its stored row (``created_at_us`` for the time)."""
+    values = json.loads(detail)
+    del values["inserted_at_us"]  # the row's version, not a Score field
+    values["created_at"] = from_unix_micros(values.pop("created_at_us"))
+    values["metadata"] = json.loads(values["metadata"]) if values["metadata"] else {}
+    for name in ("value", "cost_usd"):  # JSON writes 1.0 as 1
+        if values[name] is not None:
+            values[name] = float(values[name])
     return Score(**values)

@@ -37,7 +37,9 @@ therefore reads ``span_details`` (migration 0004): each span once more as one
 JSON text, sorted by ``(project_id, trace_id)`` in 256-row granules and filled
 by the engine from every spans insert through a materialized view (~6 ms per
 lookup; about +50 % disk). ``get_span`` finds the trace id on the spans table's
-``span_id`` index, then reads the trace.
+``span_id`` index, then reads the trace. Each table a query touches costs 2-5 ms
+more, so migration 0005 also copies every score and trace-linked log record there
+(``kind`` tells them apart): ``get_trace_detail`` reads a trace page from one table.
 
 Retention seam
 --------------
@@ -53,8 +55,8 @@ and the exact DDL generated with and without ``?cluster=`` are unit-tested, but
 the cluster DDL (``ON CLUSTER``, ``Replicated*MergeTree`` paths, the
 ``Distributed`` table) and the settings sent to a server
 (``distributed_foreground_insert``) have not been run against a server; nor
-has ``span_details``' materialized view on ``spans_local`` with its backfill
-through the ``Distributed`` tables.
+have ``span_details``' materialized views on ``spans_local``, ``scores_local`` and
+``logs_local`` with their backfills through the ``Distributed`` tables.
 """
 
 from __future__ import annotations
@@ -80,15 +82,15 @@ from heron.model import (
     StatsQuery,
     StatsRow,
     TimeRange,
+    TraceDetail,
     TraceFilter,
     TraceSummary,
     UserSummary,
 )
-from heron.store.telemetry import activity, logs, migrations, stats, traces
+from heron.store.telemetry import activity, logs, migrations, stats, trace_detail, traces
 from heron.store.telemetry.cursor import decode_cursor, encode_cursor
-from heron.store.telemetry.inheritance import inherit_trace_fields
 from heron.store.telemetry.location import StoreLocation, parse_store_url, quote_identifier
-from heron.store.telemetry.rows import SPAN_COLUMNS, span_columns, span_from_detail, to_utc
+from heron.store.telemetry.rows import SPAN_COLUMNS, span_columns, to_utc
 from heron.store.telemetry.scoring import ScoreWriter
 from heron.store.telemetry.sql import Params
 
@@ -392,19 +394,15 @@ class ClickHouseTelemetryStore:
         """Every span of the trace by start time, with trace-level fields inherited."""
         _, rows = self.query_rows(
             f"SELECT span_id, detail FROM {self.span_details_table} {self._spans_final} "
-            "WHERE project_id = {p:String} AND trace_id = {t:String}",
+            "WHERE project_id = {p:String} AND trace_id = {t:String} AND kind = 'span'",
             {"p": project_id, "t": trace_id},
             "read a trace",
         )
-        # One row per span id (a copy racing the migration's backfill is dropped).
-        details = {str(span_id): str(detail) for span_id, detail in rows}
-        spans = [
-            span_from_detail(project_id, trace_id, span_id, detail)
-            for span_id, detail in details.items()
-        ]
-        spans.sort(key=lambda span: (span.start_time, span.span_id))
-        inherit_trace_fields(spans)
-        return spans
+        return trace_detail.assemble_spans(project_id, trace_id, rows)
+
+    def get_trace_detail(self, project_id: str, trace_id: str) -> TraceDetail:
+        """The trace's spans (as ``get_trace``) with its scores and logs, in one query."""
+        return trace_detail.read_trace_detail(self, project_id, trace_id)
 
     def get_span(self, project_id: str, span_id: str) -> Span | None:
         """One span by id (with inherited trace-level fields), or None."""

@@ -9,7 +9,6 @@ from fastapi.responses import Response
 
 from heron.errors import HeronError, NotFoundError
 from heron.model import Span
-from heron.model.log import LogRecord
 from heron.query import ProjectQueries
 from heron.ui.conversation import conversation
 from heron.ui.params import RANGE_PRESETS, TRACE_FILTERS, parse_trace_query
@@ -65,15 +64,15 @@ def register(router: APIRouter, renderer: Renderer) -> None:
         partial = request.query_params.get("partial") == "panel"
 
         def build(queries: ProjectQueries) -> Response:
-            spans = queries.trace(trace_id)
-            scores = queries.scores(trace_id=spans[0].trace_id)
+            detail = queries.trace_detail(trace_id)
+            spans, scores = detail.spans, detail.scores
             span = _selected_span(spans, selected)
             context: dict[str, Any] = {
                 "trace_id": spans[0].trace_id,
                 "span": span,
                 "bubbles": conversation(span),
                 "span_scores": [s for s in scores if s.span_id == span.span_id],
-                "logs": _trace_logs(queries, spans[0].trace_id),
+                "logs": detail.logs,
                 "kind_labels": KIND_LABELS,
             }
             if partial:
@@ -102,8 +101,3 @@ def _selected_span(spans: list[Span], selected: str | None) -> Span:
         raise NotFoundError(f"span {selected!r} is not part of this trace; pick one from the list")
     ordered = [row.span for row in waterfall(spans)]
     return next((s for s in ordered if s.is_llm), ordered[0])
-
-
-def _trace_logs(queries: ProjectQueries, trace_id: str) -> list[LogRecord]:
-    """Log records correlated with the trace (by trace id), oldest first."""
-    return sorted(queries.logs(trace_id=trace_id), key=lambda r: r.time)
