@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
@@ -99,6 +100,10 @@ class LlmMetrics:
         # Scores carry no model: remember which model answered each span/trace.
         self._span_models = RecentValues(recent_span_capacity)
         self._trace_models = RecentValues(recent_span_capacity)
+        # Children by (metric, label values): prometheus-client's labels() validates
+        # and converts the values on every call (~2 us, a dozen calls per LLM span).
+        # Bounded by the label limiters above, like the series themselves.
+        self._children: dict[tuple[object, tuple[str, ...]], Any] = {}
 
         self.requests = Counter(
             "llm_requests", "LLM calls by model, provider and outcome.",
@@ -165,7 +170,16 @@ class LlmMetrics:
                     continue
                 self._observe(span)
 
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once per label set."""
+        key = (metric, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def _observe(self, span: Span) -> None:
+        child = self._child
         project = self._projects(_PROJECT_SCOPE, span.project_id)
         model = self._models(project, span.model or span.response_model or span.request_model)
         provider = self._providers(project, span.provider)
@@ -176,9 +190,9 @@ class LlmMetrics:
         # (error rate, cost per hour) evaluate to 0, not to an empty vector,
         # before the first error or the first priced call.
         for status in ("ok", "error"):
-            self.requests.labels(model, provider, status, project)
-        self.requests.labels(model, provider, span.status, project).inc()
-        cost = self.cost.labels(model, project)
+            child(self.requests, model, provider, status, project)
+        child(self.requests, model, provider, span.status, project).inc()
+        cost = child(self.cost, model, project)
         total = span.total_tokens or span.input_tokens + span.output_tokens
         for kind, n in (
             ("input", span.input_tokens),
@@ -187,9 +201,9 @@ class LlmMetrics:
             ("total", total),
         ):
             if n > 0:
-                self.tokens.labels(model, kind, project).inc(n)
+                child(self.tokens, model, kind, project).inc(n)
         seconds = max(span.duration_ms, 0.0) / 1000.0
-        self.duration.labels(model, project).observe(seconds)
+        child(self.duration, model, project).observe(seconds)
         if span.cost_usd is not None and span.cost_usd > 0:
             cost.inc(float(span.cost_usd))
 
@@ -199,17 +213,17 @@ class LlmMetrics:
         )
         genai = (operation, provider, request_model, project)
         if span.input_tokens > 0 or span.output_tokens > 0:
-            self.genai_tokens.labels(*genai, "input").observe(span.input_tokens)
-            self.genai_tokens.labels(*genai, "output").observe(span.output_tokens)
+            child(self.genai_tokens, *genai, "input").observe(span.input_tokens)
+            child(self.genai_tokens, *genai, "output").observe(span.output_tokens)
         error_type = ""
         if span.status == "error":
             error_type = self._operations(project + "\x00error", span.error_type or "_OTHER")
-        self.genai_duration.labels(*genai, error_type).observe(seconds)
+        child(self.genai_duration, *genai, error_type).observe(seconds)
         if span.ttft_ms is not None and span.ttft_ms >= 0:
             ttft = span.ttft_ms / 1000.0
-            self.ttft.labels(model, project).observe(ttft)
-            self.genai_first_chunk.labels(*genai).observe(ttft)
-            self.genai_server_ttft.labels(*genai).observe(ttft)
+            child(self.ttft, model, project).observe(ttft)
+            child(self.genai_first_chunk, *genai).observe(ttft)
+            child(self.genai_server_ttft, *genai).observe(ttft)
 
     def observe_scores(self, scores: Sequence[Score]) -> None:
         """Add numeric scores to the ``llm_eval_score`` windows (each score_id once).
