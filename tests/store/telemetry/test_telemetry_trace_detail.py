@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,12 +126,8 @@ def test_a_replaced_score_is_read_once_with_its_latest_value(
         score_id="s", project_id="proj-a", trace_id="tr-1", name="q", created_at=t0, value=0.1
     )
     store.insert_scores([first])
-    store.insert_scores([Score(**{**_fields(first), "value": 0.9})])
+    store.insert_scores([dataclasses.replace(first, value=0.9)])
     assert [s.value for s in store.get_trace_detail("proj-a", "tr-1").scores] == [0.9]
-
-
-def _fields(score: Score) -> dict[str, object]:
-    return {name: getattr(score, name) for name in Score.__dataclass_fields__}
 
 
 def test_unknown_trace_is_empty_and_other_projects_stay_apart(
