@@ -147,10 +147,21 @@ def test_logs_keep_the_oldest_up_to_the_limit(
     t0: datetime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    store.insert_spans([make_span("tr-1", span_id="root")])
+    # More spans and scores than the limit: only log records are capped.
+    store.insert_spans(
+        [make_span("tr-1", span_id=f"s-{i}", start=t0 + timedelta(seconds=i)) for i in range(5)]
+    )
+    store.insert_scores(
+        [
+            Score(score_id=f"c-{i}", project_id="proj-a", trace_id="tr-1", name="q", created_at=t0)
+            for i in range(5)
+        ]
+    )
     store.insert_logs(
         [_log("proj-a", "tr-1", f"l-{i}", t0 + timedelta(seconds=10 - i)) for i in range(5)]
     )
     monkeypatch.setattr(trace_detail, "TRACE_LOG_LIMIT", 3)
-    logs = store.get_trace_detail("proj-a", "tr-1").logs
-    assert [r.log_id for r in logs] == ["l-4", "l-3", "l-2"]
+    detail = store.get_trace_detail("proj-a", "tr-1")
+    assert [r.log_id for r in detail.logs] == ["l-4", "l-3", "l-2"]
+    assert len(detail.spans) == 5
+    assert len(detail.scores) == 5
