@@ -285,13 +285,13 @@ def score_from_row(names: Sequence[str], row: Sequence[Any]) -> Score:
     return Score(**values)
 
 
-def score_from_detail(detail: str) -> Score:
-    """A ``Score`` from the JSON text of its stored row (``created_at_us`` for the time)."""
+def score_from_detail(detail: str) -> tuple[int, Score]:
+    """The row version (``inserted_at_us``) and the ``Score`` of a score's JSON text."""
     values = json.loads(detail)
-    del values["inserted_at_us"]  # the row's version, not a Score field
+    version = int(values.pop("inserted_at_us"))
     values["created_at"] = from_unix_micros(values.pop("created_at_us"))
     values["metadata"] = json.loads(values["metadata"]) if values["metadata"] else {}
     for name in ("value", "cost_usd"):  # JSON writes 1.0 as 1
         if values[name] is not None:
             values[name] = float(values[name])
-    return Score(**values)
+    return version, Score(**values)

@@ -8,11 +8,10 @@ trace page reads one table instead of three.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from heron.model import LogRecord, Score, Span, TraceDetail
+from heron.model import Score, Span, TraceDetail
 from heron.store.telemetry.inheritance import inherit_trace_fields
 from heron.store.telemetry.logs import log_from_detail
 from heron.store.telemetry.rows import score_from_detail, span_from_detail
@@ -41,22 +40,23 @@ def read_trace_detail(
         "read a trace",
     )
     span_rows: list[Sequence[Any]] = []
-    scores: dict[str, tuple[int, str]] = {}
+    scores: dict[str, tuple[int, Score]] = {}
     logs: dict[str, str] = {}
     for kind, item_id, detail in rows:
         if kind == "span":
             span_rows.append((item_id, detail))
         elif kind == "score":
             # Every version of a score is stored until a merge: keep the latest.
-            version = int(json.loads(detail)["inserted_at_us"])
+            version, score = score_from_detail(detail)
             if item_id not in scores or version > scores[item_id][0]:
-                scores[item_id] = (version, detail)
+                scores[item_id] = (version, score)
         else:
-            logs[item_id] = detail
+            logs[item_id] = detail  # a replayed record has the same id and text
+    records = [log_from_detail(detail) for detail in logs.values()]
     return TraceDetail(
         spans=assemble_spans(project_id, trace_id, span_rows),
-        scores=_sorted_scores(detail for _, detail in scores.values()),
-        logs=_sorted_logs(logs.values()),
+        scores=sorted((s for _, s in scores.values()), key=lambda s: (s.created_at, s.score_id)),
+        logs=sorted(records, key=lambda r: (r.time, r.log_id)),
     )
 
 
@@ -71,15 +71,3 @@ def assemble_spans(project_id: str, trace_id: str, rows: Iterable[Sequence[Any]]
     spans.sort(key=lambda span: (span.start_time, span.span_id))
     inherit_trace_fields(spans)
     return spans
-
-
-def _sorted_scores(details: Iterable[str]) -> list[Score]:
-    scores = [score_from_detail(detail) for detail in details]
-    scores.sort(key=lambda s: (s.created_at, s.score_id))
-    return scores
-
-
-def _sorted_logs(details: Iterable[str]) -> list[LogRecord]:
-    records = [log_from_detail(detail) for detail in details]
-    records.sort(key=lambda r: (r.time, r.log_id))
-    return records
