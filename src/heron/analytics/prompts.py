@@ -58,23 +58,12 @@ def template_dict(t: TemplateStats) -> dict[str, Any]:
     return {
         "prompt_template_hash": t.prompt_template_hash,
         "template_preview": t.template_preview,
-        "calls": t.calls,
-        "errors": t.errors,
-        "error_rate": t.errors / t.calls if t.calls else None,
-        "latency_avg_ms": t.latency_avg_ms,
-        "latency_p95_ms": t.latency_p95_ms,
+        **_call_figures(t),
         "ttft_p95_ms": t.ttft_p95_ms,
-        "input_tokens_avg": t.input_tokens_avg,
-        "output_tokens_avg": t.output_tokens_avg,
-        "cost_usd": t.cost_usd,
-        "cost_per_call_usd": t.cost_usd / t.priced_calls if t.cost_usd is not None else None,
-        "priced_calls": t.priced_calls,
         "avg_score": t.avg_score,
         "scored_calls": t.scored,
         "hallucination_rate": t.hallucination_rate,
         "hallucination_judged": t.judged,
-        "first_seen": format_time(t.first_seen),
-        "last_seen": format_time(t.last_seen),
         "versions": list(t.versions),
         "example": {
             "trace_id": t.example_trace_id,
@@ -86,20 +75,24 @@ def template_dict(t: TemplateStats) -> dict[str, Any]:
 
 def version_dict(v: VersionStats) -> dict[str, Any]:
     """One version of a template as the API returns it (``version`` None: unversioned calls)."""
+    return {"version": v.version, **_call_figures(v)}
+
+
+def _call_figures(x: TemplateStats | VersionStats) -> dict[str, Any]:
+    """The call aggregates a template and each of its versions share, rates derived."""
     return {
-        "version": v.version,
-        "calls": v.calls,
-        "errors": v.errors,
-        "error_rate": v.errors / v.calls if v.calls else None,
-        "latency_avg_ms": v.latency_avg_ms,
-        "latency_p95_ms": v.latency_p95_ms,
-        "input_tokens_avg": v.input_tokens_avg,
-        "output_tokens_avg": v.output_tokens_avg,
-        "cost_usd": v.cost_usd,
-        "cost_per_call_usd": v.cost_usd / v.priced_calls if v.cost_usd is not None else None,
-        "priced_calls": v.priced_calls,
-        "first_seen": format_time(v.first_seen),
-        "last_seen": format_time(v.last_seen),
+        "calls": x.calls,
+        "errors": x.errors,
+        "error_rate": x.errors / x.calls if x.calls else None,
+        "latency_avg_ms": x.latency_avg_ms,
+        "latency_p95_ms": x.latency_p95_ms,
+        "input_tokens_avg": x.input_tokens_avg,
+        "output_tokens_avg": x.output_tokens_avg,
+        "cost_usd": x.cost_usd,
+        "cost_per_call_usd": x.cost_usd / x.priced_calls if x.cost_usd is not None else None,
+        "priced_calls": x.priced_calls,
+        "first_seen": format_time(x.first_seen),
+        "last_seen": format_time(x.last_seen),
     }
 
 

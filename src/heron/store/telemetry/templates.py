@@ -208,8 +208,7 @@ def template_variables(
     """Each variable of the template: calls that set it, distinct values, top values, and
     the calls read (``of_calls``, with or without the variable)."""
     p = Params()
-    where = spans_where(p, project_id, time)
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    where = _calls_where(p, project_id, time, template_hash)
     # Calls of a template mostly repeat a few variable sets: count each distinct JSON
     # text first, so each is parsed once instead of once per call.
     sql = f"""
@@ -254,6 +253,11 @@ _CALL_COLUMNS = (
 )
 
 
+def _calls_where(p: Params, project_id: str, time: TimeRange, template_hash: str) -> list[str]:
+    """Conditions selecting the template's calls in the range (a list to extend)."""
+    return [*spans_where(p, project_id, time), f"prompt_template_hash = {p.text(template_hash)}"]
+
+
 def _call(row: Sequence[Any]) -> CallRef:
     return CallRef(
         trace_id=str(row[0]),
@@ -276,8 +280,7 @@ def worst_calls(
 ) -> list[CallRef]:
     """The template's failed calls first, then its slowest."""
     p = Params()
-    where = spans_where(p, project_id, time)
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    where = _calls_where(p, project_id, time, template_hash)
     sql = f"""
         SELECT {_CALL_COLUMNS} FROM {spans_from(store)}
         WHERE {" AND ".join(where)}
@@ -307,9 +310,8 @@ def lowest_scored_calls(
     if not scores:
         return []
     p = Params()
-    where = spans_where(p, project_id, time)
+    where = _calls_where(p, project_id, time, template_hash)
     where.append(f"trace_id IN {p.add(sorted({str(s[0]) for s in scores}), 'Array(String)')}")
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
     sql = f"""
         SELECT {_CALL_COLUMNS} FROM {spans_from(store)}
         WHERE {" AND ".join(where)} ORDER BY start_time"""
@@ -332,8 +334,7 @@ def template_text(
 ) -> str | None:
     """The full text of the template's most recent call in the range (None if never seen)."""
     p = Params()
-    where = spans_where(p, project_id, time)
-    where.append(f"prompt_template_hash = {p.text(template_hash)}")
+    where = _calls_where(p, project_id, time, template_hash)
     sql = f"""
         SELECT prompt_template FROM {spans_from(store)}
         WHERE {" AND ".join(where)} ORDER BY start_time DESC LIMIT 1"""
