@@ -32,10 +32,11 @@ def test_migrations_are_numbered_in_order() -> None:
 
 def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
     statements = _all(CLUSTER)
-    assert len(statements) == 16
+    assert len(statements) == 18
     spans_local, spans_dist, scores_local, scores_dist, logs_local, logs_dist = statements[:6]
     details_local, details_dist, details_view, details_backfill = statements[6:10]
-    alter_local, alter_dist, scores_view, logs_view, scores_copy, logs_copy = statements[10:]
+    alter_local, alter_dist, scores_view, logs_view, scores_copy, logs_copy = statements[10:16]
+    vertical_spans, vertical_details = statements[16:]
     assert (
         spans_local.splitlines()[0]
         == "CREATE TABLE IF NOT EXISTS `obs`.spans_local ON CLUSTER `prod`"
@@ -97,6 +98,11 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
         assert f"FROM `obs`.{source}_local" in view
     assert "FROM `obs`.scores FINAL" in scores_copy
     assert "FROM `obs`.logs FINAL" in logs_copy
+    # 0006: merge settings belong to the tables that store parts, not the Distributed ones.
+    assert vertical_spans.startswith("ALTER TABLE `obs`.spans_local ON CLUSTER `prod`")
+    assert vertical_details.startswith("ALTER TABLE `obs`.span_details_local ON CLUSTER `prod`")
+    for statement in (vertical_spans, vertical_details):
+        assert "vertical_merge_algorithm_min_rows_to_activate = 1" in statement
     assert create_database_sql(CLUSTER) == "CREATE DATABASE IF NOT EXISTS `obs` ON CLUSTER `prod`"
     assert migrations_table_sql(CLUSTER) == (
         "CREATE TABLE IF NOT EXISTS `obs`.schema_migrations ON CLUSTER `prod`\n"
@@ -114,7 +120,7 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
 
 def test_single_server_ddl_has_no_cluster_parts() -> None:
     statements = _all(SINGLE)
-    assert len(statements) == 11
+    assert len(statements) == 13
     spans, scores, logs, details, details_view, details_backfill = statements[:6]
     assert spans.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.spans"
     assert "ENGINE = ReplacingMergeTree(inserted_at)" in spans.splitlines()
@@ -142,6 +148,19 @@ def test_migrate_is_idempotent_and_recorded(
         f"SELECT version, name FROM {db}.schema_migrations ORDER BY version", {}, "t"
     )
     assert [(int(v), n) for v, n in rows] == [(m.version, m.name) for m in load_migrations()]
+
+
+def test_span_tables_merge_column_by_column(store: ClickHouseTelemetryStore) -> None:
+    _, rows = store.query_rows(
+        "SELECT name, create_table_query FROM system.tables WHERE database = {db:String}",
+        {"db": store.location.database},
+        "t",
+    )
+    settings = {name: ddl.rsplit("SETTINGS", 1)[-1] for name, ddl in rows}
+    for table in ("spans", "span_details"):
+        assert "vertical_merge_algorithm_min_rows_to_activate = 1" in settings[table]
+        assert "vertical_merge_algorithm_min_columns_to_activate = 1" in settings[table]
+    assert "vertical_merge" not in settings["scores"]
 
 
 def test_an_edited_applied_migration_is_refused(store: ClickHouseTelemetryStore) -> None:
