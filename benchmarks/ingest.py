@@ -2,8 +2,8 @@
 
 Realistic LLM traces (5 spans per trace, ~2 KB of prompt/completion text per LLM
 span). Reports accepted spans/s, end-to-end spans/s (accepted -> queryable),
-the server's peak RSS and disk bytes per span. Absolute figures on a shared
-machine are noisy: run twice and compare with benchmarks/README.md.
+the server's CPU per span, peak RSS and disk bytes per span. Absolute figures on
+a shared machine are noisy: run twice and compare with benchmarks/README.md.
 
     .venv/bin/python benchmarks/ingest.py --spans 200000 --clients 4
 """
@@ -11,6 +11,7 @@ machine are noisy: run twice and compare with benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import threading
@@ -40,6 +41,12 @@ def _rss_parts_mib(pid: int) -> tuple[float, float]:
         if line.startswith(("RssAnon:", "RssFile:")):
             values[line.split(":")[0]] = int(line.split()[1]) / 1024
     return values.get("RssAnon", float("nan")), values.get("RssFile", float("nan"))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (all its threads, the engine's too)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _dir_bytes(path: Path) -> int:
@@ -145,6 +152,7 @@ def main() -> None:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    cpu_before = _cpu_seconds(pid)
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(args.clients)]
     for t in threads:
@@ -155,6 +163,7 @@ def main() -> None:
     _wait_queryable(server.url, total_spans)
     e2e_s = time.perf_counter() - t0
     rss = _peak_rss_mib(pid)
+    cpu = _cpu_seconds(pid) - cpu_before
     sampling.set()
     sampler.join()
     server.stop()
@@ -165,6 +174,7 @@ def main() -> None:
         f"{retries} 429 retries)"
     )
     print(f"end-to-end:  {total_spans / e2e_s:,.0f} spans/s ({e2e_s:.1f} s until queryable)")
+    print(f"server CPU:  {cpu / total_spans * 1e6:,.0f} µs/span (user + system, all threads)")
     print(f"peak RSS:    {rss:,.0f} MiB (VmHWM)")
     print(
         f"peak anon:   {peak_anon[0]:,.0f} MiB sampled every 0.25 s "
