@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from clickhouse_connect.driver.insert import InsertContext
 
-from heron.model import LogRecord, Score, TimeRange, TraceFilter
+from heron.model import LogRecord, Score, Span, TimeRange, TraceFilter
+from heron.normalize.normalizer import Normalizer
 from heron.store.telemetry import ClickHouseTelemetryStore
+from heron.testing.traffic import make_request, trace_specs
 
 from .conftest import MakeSpan
 
@@ -67,3 +69,35 @@ def test_span_score_and_log_inserts_leave_no_cycle_holding_their_rows(
     page = store.list_traces("proj-a", TraceFilter(time=window), cursor=None, limit=10)
     assert sorted(row.trace_id for row in page.items) == ["tr-0", "tr-1", "tr-2", "tr-9"]
     assert [s.name for s in store.list_scores("proj-a", trace_id="tr-0")] == ["q"]
+
+
+def _llm_traffic(spans: int) -> list[Span]:
+    """Benchmark-shaped spans: five per trace, ~2 KB of prompt and completion per LLM span."""
+    start_ns = int(datetime.now(UTC).timestamp() * 1e9) - 3_600 * 10**9
+    request = make_request(list(trace_specs(spans // 5, seed=7, start_ns=start_ns)), seed=7)
+    return Normalizer().normalize("proj-a", request)
+
+
+def test_an_insert_of_5000_llm_spans_writes_compact_parts_in_bounded_engine_memory(
+    store: ClickHouseTelemetryStore,
+) -> None:
+    spans = _llm_traffic(5_000)
+    assert len(spans) == 5_000
+    # With the engine's 1 MiB write buffers per column stream this insert needed ~330 MiB
+    # (migration 0007 brought it to ~130 MiB); the limit fails the insert if it regresses.
+    store.command("SET max_memory_usage = 209715200")
+    try:
+        store.insert_spans(spans)
+    finally:
+        store.command("SET max_memory_usage = 0")
+    _, rows = store.query_rows(
+        "SELECT table, part_type, sum(rows) FROM system.parts "
+        "WHERE database = {db:String} AND active AND table IN ('spans', 'span_details') "
+        "GROUP BY table, part_type ORDER BY table",
+        {"db": store.location.database},
+        "t",
+    )
+    assert [(t, p, int(n)) for t, p, n in rows] == [
+        ("span_details", "Compact", 5_000),
+        ("spans", "Compact", 5_000),
+    ]

@@ -32,11 +32,11 @@ def test_migrations_are_numbered_in_order() -> None:
 
 def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
     statements = _all(CLUSTER)
-    assert len(statements) == 18
+    assert len(statements) == 20
     spans_local, spans_dist, scores_local, scores_dist, logs_local, logs_dist = statements[:6]
     details_local, details_dist, details_view, details_backfill = statements[6:10]
     alter_local, alter_dist, scores_view, logs_view, scores_copy, logs_copy = statements[10:16]
-    vertical_spans, vertical_details = statements[16:]
+    vertical_spans, vertical_details, buffers_spans, buffers_details = statements[16:]
     assert (
         spans_local.splitlines()[0]
         == "CREATE TABLE IF NOT EXISTS `obs`.spans_local ON CLUSTER `prod`"
@@ -103,6 +103,12 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
     assert vertical_details.startswith("ALTER TABLE `obs`.span_details_local ON CLUSTER `prod`")
     for statement in (vertical_spans, vertical_details):
         assert "vertical_merge_algorithm_min_rows_to_activate = 1" in statement
+    # 0007: write buffers, likewise on the tables that store parts.
+    assert buffers_spans.startswith("ALTER TABLE `obs`.spans_local ON CLUSTER `prod`")
+    assert buffers_details.startswith("ALTER TABLE `obs`.span_details_local ON CLUSTER `prod`")
+    for statement in (buffers_spans, buffers_details):
+        assert "max_compress_block_size = 262144" in statement
+        assert "min_bytes_for_wide_part = 67108864" in statement
     assert create_database_sql(CLUSTER) == "CREATE DATABASE IF NOT EXISTS `obs` ON CLUSTER `prod`"
     assert migrations_table_sql(CLUSTER) == (
         "CREATE TABLE IF NOT EXISTS `obs`.schema_migrations ON CLUSTER `prod`\n"
@@ -120,7 +126,7 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
 
 def test_single_server_ddl_has_no_cluster_parts() -> None:
     statements = _all(SINGLE)
-    assert len(statements) == 13
+    assert len(statements) == 15
     spans, scores, logs, details, details_view, details_backfill = statements[:6]
     assert spans.splitlines()[0].rstrip() == "CREATE TABLE IF NOT EXISTS `obs`.spans"
     assert "ENGINE = ReplacingMergeTree(inserted_at)" in spans.splitlines()

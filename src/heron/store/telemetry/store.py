@@ -57,7 +57,7 @@ the cluster DDL (``ON CLUSTER``, ``Replicated*MergeTree`` paths, the
 (``distributed_foreground_insert``) have not been run against a server; nor
 have ``span_details``' materialized views on ``spans_local``, ``scores_local`` and
 ``logs_local`` with their backfills through the ``Distributed`` tables, nor
-migration 0006's merge settings on the ``*_local`` tables.
+the merge and write settings of migrations 0006 and 0007 on the ``*_local`` tables.
 """
 
 from __future__ import annotations
