@@ -83,6 +83,7 @@ def build_components(settings: Settings) -> Components:
         prices_file=settings.prices_file,
         context_windows_file=settings.context_windows_file,
         capture_content=settings.capture_content,
+        trace_cache_size=settings.trace_cache_traces,
     )
     wal = WriteAheadLog.open(settings)
     counters = IngestCounters()

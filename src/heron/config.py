@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     flush_interval_s: float = Field(
         0.5, description="How long the flusher waits for more data before writing a batch."
     )
+    trace_cache_traces: int = Field(
+        20_000,
+        ge=1,
+        description="Recent traces whose spans' own user, session, tags, template and model "
+        "call are remembered, so that spans of the same trace in later batches inherit them "
+        "(~3.7 KB per trace of five spans).",
+    )
     retry_after_s: int = Field(2, description="Retry-After seconds sent with 429.")
     prices_file: Path | None = Field(
         None, description="YAML file adding or overriding model prices (USD per million tokens)."

@@ -52,7 +52,7 @@ class Normalizer:
         prices_file: Path | None = None,
         context_windows_file: Path | None = None,
         capture_content: bool = True,
-        trace_cache_size: int = 100_000,
+        trace_cache_size: int = 20_000,
     ) -> None:
         processors: list[Processor] = [
             ConventionMapper(),

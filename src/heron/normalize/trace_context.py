@@ -93,7 +93,7 @@ def _own(span: Span) -> _Own:
 class TraceContext:
     """Resolves inheritance and duplicates over batches, remembering recent traces."""
 
-    def __init__(self, max_traces: int = 100_000, max_spans_per_trace: int = 10_000) -> None:
+    def __init__(self, max_traces: int = 20_000, max_spans_per_trace: int = 10_000) -> None:
         self._max_traces = max(1, max_traces)
         self._max_spans = max(1, max_spans_per_trace)
         self._traces: OrderedDict[tuple[str, str], dict[str, _Own]] = OrderedDict()
