@@ -109,6 +109,7 @@ def test_cluster_ddl_is_on_cluster_replicated_with_distributed_tables() -> None:
     for statement in (buffers_spans, buffers_details):
         assert "max_compress_block_size = 262144" in statement
         assert "min_bytes_for_wide_part = 67108864" in statement
+        assert "merge_max_block_size = 2048" in statement
     assert create_database_sql(CLUSTER) == "CREATE DATABASE IF NOT EXISTS `obs` ON CLUSTER `prod`"
     assert migrations_table_sql(CLUSTER) == (
         "CREATE TABLE IF NOT EXISTS `obs`.schema_migrations ON CLUSTER `prod`\n"
@@ -166,7 +167,9 @@ def test_span_tables_merge_column_by_column(store: ClickHouseTelemetryStore) -> 
     for table in ("spans", "span_details"):
         assert "vertical_merge_algorithm_min_rows_to_activate = 1" in settings[table]
         assert "vertical_merge_algorithm_min_columns_to_activate = 1" in settings[table]
+        assert "merge_max_block_size = 2048" in settings[table]
     assert "vertical_merge" not in settings["scores"]
+    assert "merge_max_block_size" not in settings["scores"]
 
 
 def test_an_edited_applied_migration_is_refused(store: ClickHouseTelemetryStore) -> None:
