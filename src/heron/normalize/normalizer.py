@@ -29,7 +29,7 @@ from heron.normalize.finish_reasons import FinishReasonNormalizer
 from heron.normalize.messages import MessageDerivations
 from heron.normalize.pipeline import Pipeline
 from heron.normalize.template import TemplateHasher
-from heron.normalize.trace_context import TraceContext
+from heron.normalize.trace_context import DEFAULT_MAX_TRACES, TraceContext
 from heron.normalize.ttft import TtftResolver
 from heron.normalize.usage import UsageNormalizer
 from heron.protocols import Processor
@@ -52,7 +52,7 @@ class Normalizer:
         prices_file: Path | None = None,
         context_windows_file: Path | None = None,
         capture_content: bool = True,
-        trace_cache_size: int = 20_000,
+        trace_cache_size: int = DEFAULT_MAX_TRACES,
     ) -> None:
         processors: list[Processor] = [
             ConventionMapper(),
