@@ -196,4 +196,10 @@ def _set_missing(span: Span, attributes: Mapping[str, AttributeValue]) -> None:
     if not existing:
         span.set_attributes(attributes)
         return
-    span.set_attributes({k: v for k, v in attributes.items() if k not in existing})
+    # One copy of the keys, not `key in existing` per attribute: OTel's attribute
+    # mapping answers a miss by raising KeyError inside, ~1 µs each.
+    present = set(existing)
+    if present.isdisjoint(attributes):
+        span.set_attributes(attributes)
+    else:
+        span.set_attributes({k: v for k, v in attributes.items() if k not in present})

@@ -9,7 +9,7 @@ counted under ``other``.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Hashable
 
 __all__ = ["OTHER", "UNKNOWN", "LabelLimiter", "RecentKeys", "RecentValues"]
@@ -53,52 +53,68 @@ class LabelLimiter:
 
 
 class RecentKeys:
-    """A bounded insertion-ordered set: remembers the last ``capacity`` keys seen.
+    """A bounded set: remembers the last ``capacity`` distinct keys first seen.
 
-    Used to count a span once when the write-ahead log replays it after a
-    restart or a retried flush; the replay window is far smaller than the
-    capacity, so a bounded memory is enough.
+    Used to count a span once when a client re-sends it (an OTLP exporter retrying
+    a batch whose answer it missed) or a flush is retried; those repeats come
+    within seconds, far inside the capacity.
+
+    Keys are kept as their ``hash()``, an int, not as the tuple of id strings:
+    ~80 bytes per key instead of ~290, and nothing for the garbage collector to
+    walk. Two keys sharing a 64-bit hash (odds about ``capacity`` in 2**64 per
+    key) would make the second look already seen.
     """
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, got {capacity}")
         self.capacity = capacity
-        self._keys: OrderedDict[Hashable, None] = OrderedDict()
+        self._hashes: set[int] = set()
+        self._order: deque[int] = deque()
 
     def add(self, key: Hashable) -> bool:
         """Remember ``key``; True when it is new, False when it was already remembered."""
-        if key in self._keys:
-            self._keys.move_to_end(key)
+        digest = hash(key)
+        if digest in self._hashes:
             return False
-        self._keys[key] = None
-        if len(self._keys) > self.capacity:
-            self._keys.popitem(last=False)
+        if len(self._order) == self.capacity:
+            self._hashes.discard(self._order.popleft())
+        self._hashes.add(digest)
+        self._order.append(digest)
         return True
 
     def __contains__(self, key: object) -> bool:
-        return key in self._keys
+        return hash(key) in self._hashes
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._hashes)
 
 
 class RecentValues:
-    """A bounded map that forgets its oldest entries beyond ``capacity``."""
+    """A bounded map that forgets the entries put first beyond ``capacity``.
+
+    Keys are kept as their ``hash()``, as in :class:`RecentKeys`.
+    """
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, got {capacity}")
         self.capacity = capacity
-        self._items: OrderedDict[Hashable, str] = OrderedDict()
+        self._items: dict[int, str] = {}
+        self._order: deque[int] = deque()
 
     def put(self, key: Hashable, value: str) -> None:
-        """Remember ``value`` for ``key`` (the newest entry)."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+        """Remember ``value`` for ``key`` (replacing an earlier value, keeping its age)."""
+        digest = hash(key)
+        if digest not in self._items:
+            if len(self._order) == self.capacity:
+                del self._items[self._order.popleft()]
+            self._order.append(digest)
+        self._items[digest] = value
 
     def get(self, key: Hashable) -> str | None:
         """The remembered value, or None."""
-        return self._items.get(key)
+        return self._items.get(hash(key))
+
+    def __len__(self) -> int:
+        return len(self._items)
