@@ -19,6 +19,7 @@ than its descendants is resolved again by the store at read time.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -33,7 +34,7 @@ __all__ = ["DEFAULT_MAX_TRACES", "TraceContext", "model_family"]
 
 _DATE_SUFFIX = re.compile(r"([-@]\d{8}|-\d{4}-\d{2}-\d{2}|-latest|-v\d+(:\d+)?)$")
 _MAX_DEPTH = 10_000
-# ~730 bytes per remembered span: 100,000 traces of five spans held ~365 MiB.
+# ~730-790 bytes per remembered span: 100,000 traces of five spans held ~365 MiB.
 DEFAULT_MAX_TRACES = 20_000
 
 
@@ -45,6 +46,13 @@ def model_family(model: str) -> str:
         if stripped == name:
             return name
         name = stripped
+
+
+@functools.lru_cache(maxsize=4096)
+def _families(request_model: str | None, response_model: str | None) -> tuple[str, ...]:
+    # Cached: a handful of model pairs recur, so every remembered LLM span shares one
+    # tuple instead of holding its own (and the regex runs once per pair).
+    return tuple(sorted({model_family(m) for m in (request_model, response_model) if m}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +79,7 @@ def _own(span: Span) -> _Own:
     has_template = span.prompt_template is not None or span.prompt_template_hash is not None
     llm = None
     if span.is_llm:
-        families = tuple(
-            sorted({model_family(m) for m in (span.request_model, span.response_model) if m})
-        )
+        families = _families(span.request_model, span.response_model)
         llm = _LlmCall(span.provider, families, span.start_time, span.end_time)
     return _Own(
         parent=span.parent_span_id,
