@@ -138,14 +138,26 @@ class ClickHouseTelemetryStore:
         self._spans_final = "" if location.kind == "chdb" else "FINAL"
         # insert_spans checks which keys are stored, then inserts: one at a time.
         self._span_insert_lock = threading.Lock()
-        # chDB runs queries on one in-process handle; serialize them. A server client
-        # (no session id) takes concurrent queries.
-        self._lock: threading.Lock | None = threading.Lock() if location.kind == "chdb" else None
+        # A chDB handle runs one call at a time, so each handle gets a lock; a server
+        # client (no session id) takes concurrent queries and needs none.
+        embedded = location.kind == "chdb"
+        self._lock: threading.Lock | None = threading.Lock() if embedded else None
+        self._read_lock: threading.Lock | None = threading.Lock() if embedded else None
         self._insert_settings: dict[str, Any] = (
             {"distributed_foreground_insert": 1} if location.cluster else {}
         )
         try:
             self._client = clickhouse_connect.get_client(**location.client_kwargs())
+            # On chDB, reads get a handle of their own on the same engine: an API read
+            # must not queue behind an insert, which holds the writing handle for
+            # ~0.3-0.5 s per 5,000 LLM spans (a trace lookup during ingest waited
+            # 340 ms at p50, see benchmarks/README.md). Writes and DDL keep one handle,
+            # so session settings and check-then-insert stay on one connection.
+            self._reader = (
+                clickhouse_connect.get_client(**location.client_kwargs())
+                if embedded
+                else self._client
+            )
         except (DriverError, OSError, RuntimeError, ImportError) as exc:
             raise StoreError(
                 f"cannot open the telemetry store at {location.display}: {exc}. "
@@ -179,9 +191,10 @@ class ClickHouseTelemetryStore:
     # -- plumbing ------------------------------------------------------------------
 
     @contextmanager
-    def _guard(self, what: str) -> Iterator[None]:
-        if self._lock is not None:
-            self._lock.acquire()
+    def _guard(self, what: str, *, read: bool = False) -> Iterator[None]:
+        lock = self._read_lock if read else self._lock
+        if lock is not None:
+            lock.acquire()
         try:
             yield
         except HeronError:
@@ -193,15 +206,15 @@ class ClickHouseTelemetryStore:
                 "is reachable and has disk space"
             ) from exc
         finally:
-            if self._lock is not None:
-                self._lock.release()
+            if lock is not None:
+                lock.release()
 
     def query_rows(
         self, sql: str, params: dict[str, Any], what: str
     ) -> tuple[list[str], list[Sequence[Any]]]:
         """Run one SELECT; (column names, rows). Used by this package's query modules."""
-        with self._guard(what):
-            result = self._client.query(sql, parameters=params, settings=_READ_SETTINGS)
+        with self._guard(what, read=True):
+            result = self._reader.query(sql, parameters=params, settings=_READ_SETTINGS)
             return list(result.column_names), list(result.result_rows)
 
     def command(self, sql: str, params: dict[str, Any] | None = None, what: str = "") -> None:
@@ -290,6 +303,9 @@ class ClickHouseTelemetryStore:
         """Release the connection (chDB's engine stays up for other clients)."""
         with self._guard("close"):
             self._client.close()
+        if self._reader is not self._client:
+            with self._guard("close", read=True):
+                self._reader.close()
 
     # -- writes --------------------------------------------------------------------
 
