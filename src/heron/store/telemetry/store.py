@@ -150,9 +150,10 @@ class ClickHouseTelemetryStore:
             self._client = clickhouse_connect.get_client(**location.client_kwargs())
             # On chDB, reads get a handle of their own on the same engine: an API read
             # must not queue behind an insert, which holds the writing handle for
-            # ~0.3-0.5 s per 5,000 LLM spans (a trace lookup during ingest waited
-            # 340 ms at p50, see benchmarks/README.md). Writes and DDL keep one handle,
-            # so session settings and check-then-insert stay on one connection.
+            # ~0.3-0.5 s per 5,000 LLM spans (trace lookups during ingest: p50 212 ->
+            # 120 ms, benchmarks/README.md). Inserts, DDL and statements share the
+            # other handle, so a session `SET` applies to the inserts after it. An
+            # insert is visible to the read handle once it returns (one engine).
             self._reader = (
                 clickhouse_connect.get_client(**location.client_kwargs())
                 if embedded
