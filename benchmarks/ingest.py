@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from heron.testing.server import HeronServer
-from heron.testing.traffic import make_request, trace_specs
+from heron.testing.traffic import encoded_requests
 
 SPANS_PER_TRACE = 5
 
@@ -92,20 +92,9 @@ def main() -> None:
     n_requests = max(1, args.spans // (SPANS_PER_TRACE * args.traces_per_request))
     start_ns = int((datetime.now(UTC) - timedelta(hours=20)).timestamp() * 1e9)
     print(f"building {n_requests} requests of {args.traces_per_request} traces ...", flush=True)
-    bodies = [
-        make_request(
-            list(
-                trace_specs(
-                    args.traces_per_request,
-                    seed=i,
-                    start_ns=start_ns + i * 10**9,
-                    spacing_ns=5_000_000,
-                )
-            ),
-            seed=i,
-        ).SerializeToString()
-        for i in range(n_requests)
-    ]
+    bodies = encoded_requests(
+        n_requests, traces_per_request=args.traces_per_request, start_ns=start_ns
+    )
     total_spans = n_requests * args.traces_per_request * SPANS_PER_TRACE
     mean_kib = sum(map(len, bodies)) / len(bodies) / 1024
     print(f"{total_spans} spans, {mean_kib:.0f} KiB per request", flush=True)

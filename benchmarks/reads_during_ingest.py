@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from heron.testing.server import HeronServer
-from heron.testing.traffic import make_request, trace_specs
+from heron.testing.traffic import encoded_requests
 
 TRACES_PER_REQUEST = 100
 SPANS_PER_TRACE = 5
@@ -86,17 +86,7 @@ def main() -> None:
     n_requests = max(WARM_REQUESTS + 1, args.spans // per_request)
     start_ns = int((datetime.now(UTC) - timedelta(hours=2)).timestamp() * 1e9)
     print(f"building {n_requests} requests of {per_request} spans ...", flush=True)
-    bodies = [
-        make_request(
-            list(
-                trace_specs(
-                    TRACES_PER_REQUEST, seed=i, start_ns=start_ns + i * 10**9, spacing_ns=5_000_000
-                )
-            ),
-            seed=i,
-        ).SerializeToString()
-        for i in range(n_requests)
-    ]
+    bodies = encoded_requests(n_requests, traces_per_request=TRACES_PER_REQUEST, start_ns=start_ns)
     data_dir = Path(tempfile.mkdtemp(prefix="heron-rw-")) / "data"
     with (
         HeronServer(data_dir, env={"HERON_LOG_LEVEL": "warning"}) as server,

@@ -19,7 +19,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Status
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 
-__all__ = ["TraceSpec", "attr", "make_request", "trace_specs"]
+__all__ = ["TraceSpec", "attr", "encoded_requests", "make_request", "trace_specs"]
 
 _TEXT = (
     "the model answered with a concise summary of the retrieved context about shipping "
@@ -249,3 +249,24 @@ def make_request(specs: list[TraceSpec], *, seed: int = 11) -> ExportTraceServic
             )
         ]
     )
+
+
+def encoded_requests(count: int, *, traces_per_request: int, start_ns: int) -> list[bytes]:
+    """``count`` serialized requests (the ingest benchmarks' traffic), request ``i`` seeded ``i``.
+
+    Requests start 1 s apart and their traces 5 ms apart, so every span is distinct.
+    """
+    return [
+        make_request(
+            list(
+                trace_specs(
+                    traces_per_request,
+                    seed=i,
+                    start_ns=start_ns + i * 1_000_000_000,
+                    spacing_ns=5_000_000,
+                )
+            ),
+            seed=i,
+        ).SerializeToString()
+        for i in range(count)
+    ]
