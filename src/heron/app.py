@@ -84,6 +84,7 @@ def build_components(settings: Settings) -> Components:
         context_windows_file=settings.context_windows_file,
         capture_content=settings.capture_content,
         trace_cache_size=settings.trace_cache_traces,
+        trace_cache_bytes=settings.trace_cache_mib * 1024 * 1024,
     )
     wal = WriteAheadLog.open(settings)
     counters = IngestCounters()

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         "call are remembered, so that spans of the same trace in later batches inherit them "
         "(~3.7 KB per trace of five spans).",
     )
+    trace_cache_mib: int = Field(
+        128,
+        ge=1,
+        description="Size bound of the same cache, estimated: ~800 bytes per span plus the "
+        "template text and string variables of templated spans (RAG variables can be large). "
+        "The least recently seen traces are forgotten first.",
+    )
     retry_after_s: int = Field(2, description="Retry-After seconds sent with 429.")
     prices_file: Path | None = Field(
         None, description="YAML file adding or overriding model prices (USD per million tokens)."

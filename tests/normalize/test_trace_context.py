@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 
 from heron.normalize import Normalizer
 from heron.normalize.trace_context import model_family
 
-from .conftest import load_pb, make_request, make_span
+from .conftest import TRACE_ID, load_pb, make_request, make_span
 
 ROOT, MID, LEAF, NATIVE = "a1" * 8, "b2" * 8, "c3" * 8, "d4" * 8
 INSTRUMENTATION = {
@@ -144,3 +145,55 @@ def test_model_family_strips_dates_and_prefixes() -> None:
     assert model_family("gpt-4o-mini-2024-07-18") == "gpt-4o-mini"
     assert model_family("anthropic/Claude-3-5-Sonnet@20240620") == "claude-3-5-sonnet"
     assert model_family("gpt-4o") == "gpt-4o"
+
+
+def _templated_root(trace_id: bytes, doc_bytes: int) -> OtlpSpan:
+    """A root carrying a user and a template whose variable is a large RAG document."""
+    return make_span(
+        ROOT,
+        trace_id=trace_id,
+        name="rag",
+        attrs={
+            "user.id": "user-7",
+            "llm.prompt_template.template": "Answer from {doc}",
+            "llm.prompt_template.variables": json.dumps({"doc": "x" * doc_bytes}),
+        },
+    )
+
+
+def _child_of_root(trace_id: bytes) -> OtlpSpan:
+    return make_span(LEAF, parent=ROOT, trace_id=trace_id, name="chat", attrs=INSTRUMENTATION)
+
+
+def test_the_cache_is_bounded_by_bytes_when_template_variables_are_large() -> None:
+    normalizer = Normalizer(trace_cache_bytes=100_000)
+    context = normalizer.trace_context
+    for i in range(10):
+        normalizer.normalize("p", make_request(("app", [_templated_root(bytes([i]) * 16, 30_000)])))
+        assert context.estimated_bytes <= context.max_bytes
+    # Each trace holds ~31 KB: three fit under 100 KB, not ten.
+    assert len(context) == 3
+    # The newest traces are the ones kept.
+    (leaf,) = normalizer.normalize("p", make_request(("app", [_child_of_root(bytes([9]) * 16)])))
+    assert leaf.user_id == "user-7"
+    (gone,) = normalizer.normalize("p", make_request(("app", [_child_of_root(bytes([0]) * 16)])))
+    assert gone.user_id is None
+
+
+def test_small_spans_stay_bounded_by_count_not_bytes() -> None:
+    normalizer = Normalizer(trace_cache_size=50)
+    for i in range(200):
+        normalizer.normalize("p", make_request(("app", [_templated_root(i.to_bytes(16), 10)])))
+    assert len(normalizer.trace_context) == 50
+    assert normalizer.trace_context.estimated_bytes < normalizer.trace_context.max_bytes
+
+
+def test_a_batch_over_the_byte_bound_still_resolves_within_itself() -> None:
+    normalizer = Normalizer(trace_cache_bytes=1_000)
+    big = _templated_root(TRACE_ID, 50_000)
+    spans = normalizer.normalize("p", make_request(("app", [_leaf(), _mid(), big])))
+    leaf = next(s for s in spans if s.span_id == LEAF)
+    assert leaf.user_id == "user-7"
+    assert leaf.prompt_template == "Answer from {doc}"
+    # Afterwards only the newest trace is kept, even though it alone is over the bound.
+    assert len(normalizer.trace_context) == 1

@@ -29,7 +29,7 @@ from heron.normalize.finish_reasons import FinishReasonNormalizer
 from heron.normalize.messages import MessageDerivations
 from heron.normalize.pipeline import Pipeline
 from heron.normalize.template import TemplateHasher
-from heron.normalize.trace_context import DEFAULT_MAX_TRACES, TraceContext
+from heron.normalize.trace_context import DEFAULT_MAX_BYTES, DEFAULT_MAX_TRACES, TraceContext
 from heron.normalize.ttft import TtftResolver
 from heron.normalize.usage import UsageNormalizer
 from heron.protocols import Processor
@@ -42,8 +42,9 @@ class Normalizer:
 
     ``prices_file`` and ``context_windows_file`` are YAML override files (formats in
     ``heron.normalize.cost`` and ``heron.normalize.context_window``); a malformed file
-    raises ``ConfigError`` here, at construction. ``trace_cache_size`` bounds how
-    many recent traces are remembered for cross-batch inheritance.
+    raises ``ConfigError`` here, at construction. ``trace_cache_size`` and
+    ``trace_cache_bytes`` bound the recent traces remembered for cross-batch
+    inheritance (by count and by estimated size).
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class Normalizer:
         context_windows_file: Path | None = None,
         capture_content: bool = True,
         trace_cache_size: int = DEFAULT_MAX_TRACES,
+        trace_cache_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         processors: list[Processor] = [
             ConventionMapper(),
@@ -65,7 +67,7 @@ class Normalizer:
             ContextWindowResolver(context_windows_file),
         ]
         self.pipeline = Pipeline(processors)
-        self.trace_context = TraceContext(max_traces=trace_cache_size)
+        self.trace_context = TraceContext(max_traces=trace_cache_size, max_bytes=trace_cache_bytes)
         self.finishing = Pipeline([] if capture_content else [ContentDropper()])
         self.capture_content = capture_content
 

@@ -1,8 +1,9 @@
 """Trace-level context: inheritance from ancestors and duplicate LLM spans.
 
-Spans of one trace arrive in several batches and in any order. A bounded LRU (by
-trace) remembers, for every recent span, its parent and what it carried itself
-(user, session, tags, prompt template; model call facts for LLM spans), so that:
+Spans of one trace arrive in several batches and in any order. An LRU of traces,
+bounded by count and by estimated bytes, remembers for every recent span its parent
+and what it carried itself (user, session, tags, prompt template; model call facts
+for LLM spans), so that:
 
 - a descendant without user/session/tags/template takes the nearest ancestor's
   (the template fields travel together), whether that ancestor came in this batch
@@ -30,12 +31,17 @@ from typing import Any
 
 from heron.model import Span
 
-__all__ = ["DEFAULT_MAX_TRACES", "TraceContext", "model_family"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_TRACES", "TraceContext", "model_family"]
 
 _DATE_SUFFIX = re.compile(r"([-@]\d{8}|-\d{4}-\d{2}-\d{2}|-latest|-v\d+(:\d+)?)$")
 _MAX_DEPTH = 10_000
 # ~730-790 bytes per remembered span: 100,000 traces of five spans held ~365 MiB.
 DEFAULT_MAX_TRACES = 20_000
+# Template variables are kept too and can be kilobytes (RAG chunks), so the cache is
+# also bounded by an estimate of its size: the fixed part below, plus the template
+# text and string variables of each span that has a template.
+DEFAULT_MAX_BYTES = 128 * 1024 * 1024
+_SPAN_BYTES = 800
 
 
 def model_family(model: str) -> str:
@@ -75,6 +81,22 @@ class _Own:
     llm: _LlmCall | None
 
 
+@dataclass(slots=True)
+class _Trace:
+    spans: dict[str, _Own]
+    size: int = 0  # estimated bytes held, see _size
+
+
+def _size(own: _Own) -> int:
+    if own.template is None:
+        return _SPAN_BYTES
+    template, _, variables, _ = own.template
+    text = len(template) if template else 0
+    return (
+        _SPAN_BYTES + text + sum(len(v) if isinstance(v, str) else 32 for v in variables.values())
+    )
+
+
 def _own(span: Span) -> _Own:
     has_template = span.prompt_template is not None or span.prompt_template_hash is not None
     llm = None
@@ -99,18 +121,43 @@ def _own(span: Span) -> _Own:
 
 
 class TraceContext:
-    """Resolves inheritance and duplicates over batches, remembering recent traces."""
+    """Resolves inheritance and duplicates over batches, remembering recent traces.
+
+    Bounded by trace count and by estimated bytes (template variables can be large);
+    the least recently seen traces go first, but never during a batch's own
+    resolution, so spans of one batch always see each other.
+    """
 
     def __init__(
-        self, max_traces: int = DEFAULT_MAX_TRACES, max_spans_per_trace: int = 10_000
+        self,
+        max_traces: int = DEFAULT_MAX_TRACES,
+        max_spans_per_trace: int = 10_000,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self._max_traces = max(1, max_traces)
         self._max_spans = max(1, max_spans_per_trace)
-        self._traces: OrderedDict[tuple[str, str], dict[str, _Own]] = OrderedDict()
+        self._max_bytes = max(1, max_bytes)
+        self._traces: OrderedDict[tuple[str, str], _Trace] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._traces)
+
+    @property
+    def max_traces(self) -> int:
+        """The most traces remembered."""
+        return self._max_traces
+
+    @property
+    def max_bytes(self) -> int:
+        """The bound on ``estimated_bytes`` (the newest trace is kept even above it)."""
+        return self._max_bytes
+
+    @property
+    def estimated_bytes(self) -> int:
+        """The estimate the byte bound applies to."""
+        return self._bytes
 
     def resolve(self, spans: Sequence[Span]) -> None:
         """Fill inherited fields and ``duplicate_of`` on ``spans`` in place."""
@@ -119,21 +166,34 @@ class TraceContext:
             for span, snapshot in own:
                 self._remember(span, snapshot)
             for span, snapshot in own:
-                known = self._traces.get((span.project_id, span.trace_id), {})
+                trace = self._traces.get((span.project_id, span.trace_id))
+                known = trace.spans if trace is not None else {}
                 self._inherit(span, snapshot, known)
                 self._mark_duplicate(span, snapshot, known)
+            self._evict()
 
     def _remember(self, span: Span, snapshot: _Own) -> None:
         key = (span.project_id, span.trace_id)
         trace = self._traces.get(key)
         if trace is None:
-            trace = self._traces[key] = {}
-            while len(self._traces) > self._max_traces:
-                self._traces.popitem(last=False)
+            trace = self._traces[key] = _Trace({})
         else:
             self._traces.move_to_end(key)
-        if span.span_id in trace or len(trace) < self._max_spans:
-            trace[span.span_id] = snapshot
+        previous = trace.spans.get(span.span_id)
+        if previous is None and len(trace.spans) >= self._max_spans:
+            return
+        trace.spans[span.span_id] = snapshot
+        change = _size(snapshot) - (_size(previous) if previous is not None else 0)
+        trace.size += change
+        self._bytes += change
+
+    def _evict(self) -> None:
+        # The newest trace stays even if it alone is over the byte bound
+        # (max_spans_per_trace bounds it).
+        traces = self._traces
+        while len(traces) > self._max_traces or (self._bytes > self._max_bytes and len(traces) > 1):
+            _, oldest = traces.popitem(last=False)
+            self._bytes -= oldest.size
 
     @staticmethod
     def _ancestors(snapshot: _Own, known: dict[str, _Own]) -> Iterator[_Own]:
