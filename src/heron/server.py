@@ -19,8 +19,8 @@ SWITCH_INTERVAL_S = 0.001
 
 The flusher normalizes spans in long pure-Python stretches; an API request needs
 the GIL dozens of times, waiting up to one interval each. With 1 ms a trace lookup
-during ingest went from ~106 to ~38 ms at p50 (299 to 134 ms p95) with no loss
-of ingest throughput (``benchmarks/README.md``).
+during ingest went from 120 to 40 ms at p50 (300 to 121 ms p95) with no loss of
+ingest throughput (``benchmarks/reads_during_ingest.py``, ``benchmarks/README.md``).
 """
 
 
