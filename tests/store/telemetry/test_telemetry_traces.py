@@ -387,6 +387,62 @@ def test_a_rare_filter_over_dense_spans_widens_the_slice(
     assert len(queries) <= 10, queries
 
 
+def test_a_filtered_list_restarts_after_quiet_hours(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime
+) -> None:
+    # A trace every 10 s for 50 minutes, ending 20 h before the end of the range, then
+    # nothing: the first slice is empty, so even a filtered list restarts at the newest
+    # span instead of widening through 20 empty hours (it used to take five slices).
+    rng = TimeRange(t0 - timedelta(hours=24), t0)
+    spans = [
+        make_span(f"tr-{i:03d}", start=t0 - timedelta(hours=20, seconds=10 * i), model="m-1")
+        for i in range(300)
+    ]
+    store.insert_spans(spans)
+    queries: list[str] = []
+    real = store.query_rows
+
+    def counting(sql: str, params: dict[str, Any], what: str) -> Any:
+        queries.append(what)
+        return real(sql, params, what)
+
+    store.query_rows = counting  # type: ignore[method-assign]
+    items = store.list_traces("proj-a", TraceFilter(time=rng, model="m-1"), cursor=None, limit=5)
+    assert [t.trace_id for t in items.items] == [f"tr-{i:03d}" for i in range(5)]
+    assert queries.count("list traces") == 2, queries
+    # Roots' text and scores are read once, for the slice that holds the page.
+    assert queries.count("read root spans") == 1, queries
+
+
+@pytest.mark.parametrize("gap_s", [1, 45, 1200])
+def test_pages_are_exact_at_any_density(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, gap_s: int
+) -> None:
+    # The slice grows by the density it finds (a trace a second, or one per 20
+    # minutes): whatever it guesses, every page is the next traces by root start.
+    rng = TimeRange(t0 - timedelta(hours=24), t0)
+    spans = []
+    for i in range(60):
+        start = t0 - timedelta(seconds=gap_s * (i + 1))
+        spans.append(make_span(f"tr-{i:02d}", span_id=f"r-{i:02d}", start=start))
+        # A child after its root, so each trace spans beyond its own start.
+        spans.append(
+            make_span(f"tr-{i:02d}", parent=f"r-{i:02d}", start=start + timedelta(seconds=1))
+        )
+    store.insert_spans(spans)
+    expected = [f"tr-{i:02d}" for i in range(60)]
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = store.list_traces("proj-a", TraceFilter(time=rng), cursor=cursor, limit=7)
+        seen += [t.trace_id for t in page.items]
+        assert all(t.span_count == 2 for t in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+
+
 def test_recently_scored_traces_are_read_from_their_scores(
     store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
 ) -> None:

@@ -63,6 +63,7 @@ the merge and write settings of migrations 0006 and 0007 on the ``*_local`` tabl
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -102,7 +103,10 @@ __all__ = ["MAX_PAGE_SIZE", "ClickHouseTelemetryStore", "open_telemetry_store"]
 MAX_PAGE_SIZE = 1000
 # Duplicate keys never span partitions (spans: the partition is a function of the sorting
 # key; scores: one partition), so FINAL may merge each partition on its own, in parallel.
-_FIRST_SLICE = timedelta(minutes=15)
+# The newest slice a trace list aggregates first; later slices are sized from the
+# density it found (see list_traces).
+_FIRST_SLICE = timedelta(minutes=1)
+_MAX_WIDENING = 64
 _MICROSECOND = timedelta(microseconds=1)
 _READ_SETTINGS = {"do_not_merge_across_partitions_select_final": 1}
 _SESSION_TRACE_LIMIT = 10_000
@@ -460,34 +464,38 @@ class ClickHouseTelemetryStore:
         _check_range(flt.time)
         after = decode_cursor(cursor) if cursor else None
         # Newest first means the page lies in the most recent slice of the range that
-        # holds enough traces: aggregate a short slice first and widen it 4x until the
+        # holds enough traces: aggregate a short slice first and widen it until the
         # page is full, instead of aggregating every trace of the range (200k traces
         # for a day at 1M spans) to keep 50. Top-N of the newest slice is the top-N of
-        # the whole range once the slice holds N.
+        # the whole range once the slice holds N. The slice starts at one minute (at
+        # 500 spans/s, 15 minutes are 450k spans to group for 50 traces) and grows by
+        # the density it found, so a sparse project still needs only a few slices.
         end = min(flt.time.end, after[0] + _MICROSECOND) if after else flt.time.end
-        # Only an unfiltered list restarts at the newest span (below): with a filter an
-        # empty slice usually means the filter is rare, not that the hours are quiet.
-        may_restart = flt == TraceFilter(time=flt.time)
+        may_restart = True
         window = _FIRST_SLICE
         while True:
             start = max(flt.time.start, end - window)
             sliced = dataclasses.replace(flt, time=TimeRange(start, end))
-            items = self._summaries(
+            rows = self._summary_rows(
                 project_id, sliced, ascending=False, after=after, limit=limit + 1
             )
-            if len(items) > limit or start <= flt.time.start:
+            if len(rows) > limit or start <= flt.time.start:
                 break
-            if not items and may_restart:
-                # Nothing in the first slice (a quiet night, a cursor deep in the past):
-                # restart once at the newest span before it instead of widening over
-                # empty hours. No trace's root starts later than every span of the range.
+            if not rows and may_restart:
                 may_restart = False
-                newest = self._newest_start(project_id, TimeRange(flt.time.start, start))
+                newest = self._newest_start(project_id, TimeRange(flt.time.start, end))
                 if newest is None:
                     break
-                end = newest + _MICROSECOND
-                continue
-            window *= 4
+                if newest < start:
+                    # No span at all in the first slice (a quiet night, a cursor deep in
+                    # the past): restart once at the newest span instead of widening over
+                    # empty hours; no trace's root starts after every span of the range.
+                    # A slice with spans but no match (a rare filter) widens instead.
+                    end = newest + _MICROSECOND
+                    continue
+            window *= _widening(len(rows), limit + 1)
+        # Roots' text and scores only for the slice that holds the page.
+        items = self._complete_summaries(project_id, rows[: limit + 1])
         return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
 
     def recently_scored_traces(
@@ -599,6 +607,22 @@ class ClickHouseTelemetryStore:
         limit: int,
         candidates: traces.Candidates | None = None,
     ) -> list[TraceSummary]:
+        rows = self._summary_rows(
+            project_id, flt, ascending=ascending, after=after, limit=limit, candidates=candidates
+        )
+        return self._complete_summaries(project_id, rows)
+
+    def _summary_rows(
+        self,
+        project_id: str,
+        flt: TraceFilter,
+        *,
+        ascending: bool,
+        after: Any,
+        limit: int,
+        candidates: traces.Candidates | None = None,
+    ) -> list[Any]:
+        """The aggregate rows of ``summaries_sql``, without the roots' text or scores."""
         sql, params = traces.summaries_sql(
             self._spans_source,
             project_id,
@@ -609,6 +633,10 @@ class ClickHouseTelemetryStore:
             candidates=candidates,
         )
         _, rows = self.query_rows(sql, params, "list traces")
+        return list(rows)
+
+    def _complete_summaries(self, project_id: str, rows: Sequence[Any]) -> list[TraceSummary]:
+        """Summaries from aggregate rows plus their roots' text and average eval scores."""
         if not rows:
             return []
         roots = [(row[0], row[2], row[1]) for row in rows]
@@ -658,6 +686,17 @@ class ClickHouseTelemetryStore:
     ) -> list[Score]:
         """Scores of a trace and/or span, oldest first."""
         return self._scores.list(project_id, trace_id=trace_id, span_id=span_id)
+
+
+def _widening(found: int, wanted: int) -> int:
+    """How many times wider the next slice of a trace list is, after ``found`` of ``wanted``.
+
+    An empty slice says little about density (a filter may be rare): widen 8x. Else aim
+    at 1.5x the traces still wanted at the density found, between 2x and 64x.
+    """
+    if found == 0:
+        return 8
+    return min(_MAX_WIDENING, max(2, math.ceil(1.5 * wanted / found)))
 
 
 def _check_limit(limit: int) -> None:
