@@ -67,7 +67,7 @@ import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import clickhouse_connect
@@ -353,9 +353,12 @@ class ClickHouseTelemetryStore:
             unique.setdefault((span.project_id, span.trace_id, span.span_id), span)
         if not unique:
             return []
-        hours = sorted(
-            {to_utc(s.start_time).strftime("%Y-%m-%d %H:00:00") for s in unique.values()}
-        )
+        # Whole hours as integers first: formatting a time per span cost ~4 µs each.
+        hour_numbers = {int(to_utc(s.start_time).timestamp()) // 3600 for s in unique.values()}
+        hours = [
+            datetime.fromtimestamp(h * 3600, UTC).strftime("%Y-%m-%d %H:00:00")
+            for h in sorted(hour_numbers)
+        ]
         _, rows = self.query_rows(
             f"SELECT project_id, trace_id, span_id FROM {self.spans_table} "
             "WHERE project_id IN {p:Array(String)} "
