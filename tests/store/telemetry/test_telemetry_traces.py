@@ -443,6 +443,42 @@ def test_pages_are_exact_at_any_density(
     assert seen == expected
 
 
+def test_a_later_page_finds_a_trace_whose_matching_span_comes_after_the_cursor(
+    store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
+) -> None:
+    # Six traces a minute apart; the oldest has its model and its text only on a
+    # child 30 minutes after its root, so after the newer pages' cursor.
+    spans = []
+    for i in range(6):
+        root_start = t0 + timedelta(minutes=i)
+        if i == 0:
+            spans.append(make_span("tr-0", span_id="r-0", start=root_start))
+            spans.append(
+                make_span(
+                    "tr-0",
+                    parent="r-0",
+                    start=root_start + timedelta(minutes=30),
+                    model="m-x",
+                    output_value="the needle",
+                )
+            )
+        else:
+            spans.append(
+                make_span(f"tr-{i}", start=root_start, model="m-x", output_value="a needle")
+            )
+    store.insert_spans(spans)
+    for flt in (TraceFilter(time=window, model="m-x"), TraceFilter(time=window, q="NEEDLE")):
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = store.list_traces("proj-a", flt, cursor=cursor, limit=2)
+            seen += [t.trace_id for t in page.items]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert seen == ["tr-5", "tr-4", "tr-3", "tr-2", "tr-1", "tr-0"], flt
+
+
 def test_recently_scored_traces_are_read_from_their_scores(
     store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime, window: TimeRange
 ) -> None:

@@ -69,9 +69,13 @@ def summaries_sql(
     having = _having(p, flt)
     if candidates is None:
         widened = TimeRange(flt.time.start - TRACE_WINDOW, flt.time.end + TRACE_WINDOW)
-        narrowing = "".join(f" AND {c}" for c in _narrowing(p, flt))
+        conditions = _narrowing(p, flt)
+        # A matching span may start after the range (a late child of a trace rooted in
+        # it; on later pages the range ends at the cursor): look as far as the window.
+        searched = TimeRange(flt.time.start, widened.end) if conditions else flt.time
+        narrowing = "".join(f" AND {c}" for c in conditions)
         matching = f"""SELECT trace_id FROM {spans}
-          WHERE project_id = {project} AND {p.in_range("start_time", flt.time)}{narrowing}"""
+          WHERE project_id = {project} AND {p.in_range("start_time", searched)}{narrowing}"""
     else:
         widened = TimeRange(
             min(candidates.values()) - TRACE_WINDOW,
@@ -181,9 +185,22 @@ def _narrowing(p: Params, flt: TraceFilter) -> list[str]:
     ]
     if flt.tag is not None:
         conditions.append(f"has(tags, {p.text(flt.tag)})")
+    if flt.q:
+        conditions.append(f"({_text_hit(p, flt.q)})")
     if flt.status == "error":
         conditions.append("status = 'error'")
     return conditions
+
+
+def _text_hit(p: Params, text: str) -> str:
+    """A span whose input or output contains ``text`` (case-insensitive)."""
+    q = p.text(text)
+    return " OR ".join(
+        f"positionCaseInsensitiveUTF8(ifNull({column}, ''), {q}) > 0"
+        if column.endswith("_value")
+        else f"positionCaseInsensitiveUTF8({column}, {q}) > 0"
+        for column in _SEARCH_COLUMNS
+    )
 
 
 def _having(p: Params, flt: TraceFilter) -> list[str]:
@@ -195,14 +212,7 @@ def _having(p: Params, flt: TraceFilter) -> list[str]:
     if flt.tag is not None:
         conditions.append(f"countIf(has(tags, {p.text(flt.tag)})) > 0")
     if flt.q:
-        q = p.text(flt.q)
-        hits = " OR ".join(
-            f"positionCaseInsensitiveUTF8(ifNull({column}, ''), {q}) > 0"
-            if column.endswith("_value")
-            else f"positionCaseInsensitiveUTF8({column}, {q}) > 0"
-            for column in _SEARCH_COLUMNS
-        )
-        conditions.append(f"countIf({hits}) > 0")
+        conditions.append(f"countIf({_text_hit(p, flt.q)}) > 0")
     if flt.status == "error":
         conditions.append("max(status = 'error') = 1")
     elif flt.status == "ok":
