@@ -362,6 +362,19 @@ def test_session_summary_totals_every_trace_of_the_session(
     assert store.get_session("proj-a", "nope", window).summary is None
 
 
+def _record_queries(store: ClickHouseTelemetryStore) -> list[str]:
+    """From now on, the purpose (``what``) of every query ``store`` runs, in order."""
+    queries: list[str] = []
+    real = store.query_rows
+
+    def recording(sql: str, params: dict[str, Any], what: str) -> Any:
+        queries.append(what)
+        return real(sql, params, what)
+
+    store.query_rows = recording  # type: ignore[method-assign]
+    return queries
+
+
 def test_a_rare_filter_over_dense_spans_widens_the_slice(
     store: ClickHouseTelemetryStore, make_span: MakeSpan, t0: datetime
 ) -> None:
@@ -373,14 +386,7 @@ def test_a_rare_filter_over_dense_spans_widens_the_slice(
     ]
     spans.append(make_span("tr-rare", start=t0 - timedelta(hours=20), model="rare-model"))
     store.insert_spans(spans)
-    queries: list[str] = []
-    real = store.query_rows
-
-    def counting(sql: str, params: dict[str, Any], what: str) -> Any:
-        queries.append(what)
-        return real(sql, params, what)
-
-    store.query_rows = counting  # type: ignore[method-assign]
+    queries = _record_queries(store)
     flt = TraceFilter(time=rng, model="rare-model")
     items = store.list_traces("proj-a", flt, cursor=None, limit=5).items
     assert [t.trace_id for t in items] == ["tr-rare"]
@@ -399,14 +405,7 @@ def test_a_filtered_list_restarts_after_quiet_hours(
         for i in range(300)
     ]
     store.insert_spans(spans)
-    queries: list[str] = []
-    real = store.query_rows
-
-    def counting(sql: str, params: dict[str, Any], what: str) -> Any:
-        queries.append(what)
-        return real(sql, params, what)
-
-    store.query_rows = counting  # type: ignore[method-assign]
+    queries = _record_queries(store)
     items = store.list_traces("proj-a", TraceFilter(time=rng, model="m-1"), cursor=None, limit=5)
     assert [t.trace_id for t in items.items] == [f"tr-{i:03d}" for i in range(5)]
     assert queries.count("list traces") == 2, queries

@@ -525,7 +525,7 @@ class ClickHouseTelemetryStore:
         if not rows:
             return []
         candidates = {str(trace_id): to_utc(start) for trace_id, start, _ in rows}
-        return self._summaries(
+        rows = self._summary_rows(
             project_id,
             TraceFilter(time=time),
             ascending=False,
@@ -533,6 +533,7 @@ class ClickHouseTelemetryStore:
             limit=limit,
             candidates=candidates,
         )
+        return self._complete_summaries(project_id, rows)
 
     def _newest_start(self, project_id: str, time: TimeRange) -> datetime | None:
         """Start of the project's newest span in ``time``, or None (one narrow column)."""
@@ -569,9 +570,10 @@ class ClickHouseTelemetryStore:
         candidates = traces.first_candidates(every, after, limit + 1)
         if not candidates:
             return SessionPage([])
-        items = self._summaries(
+        rows = self._summary_rows(
             project_id, flt, ascending=True, after=after, limit=limit + 1, candidates=candidates
         )
+        items = self._complete_summaries(project_id, rows)
         page = _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
         summary: SessionSummary | None = None
         if after is None and page.next_cursor is None:
@@ -599,21 +601,6 @@ class ClickHouseTelemetryStore:
         sql, params = traces.candidates_sql(self._spans_source, project_id, flt)
         _, rows = self.query_rows(sql, params, "find session traces")
         return {trace_id: to_utc(start) for trace_id, start in rows}
-
-    def _summaries(
-        self,
-        project_id: str,
-        flt: TraceFilter,
-        *,
-        ascending: bool,
-        after: Any,
-        limit: int,
-        candidates: traces.Candidates | None = None,
-    ) -> list[TraceSummary]:
-        rows = self._summary_rows(
-            project_id, flt, ascending=ascending, after=after, limit=limit, candidates=candidates
-        )
-        return self._complete_summaries(project_id, rows)
 
     def _summary_rows(
         self,
