@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from heron.testing.server import HeronServer
+from heron.testing.server import HeronServer, send_traces, wal_backlog_bytes
 from heron.testing.traffic import encoded_requests
 
 SPANS_PER_TRACE = 5
@@ -59,13 +59,6 @@ def _stored_spans(url: str) -> int:
     return sum(int(r["requests"]) for r in body["rows"]) * SPANS_PER_TRACE // 2
 
 
-def _wal_backlog_bytes(url: str) -> float:
-    for line in httpx.get(f"{url}/metrics", timeout=60).text.splitlines():
-        if line.startswith("heron_wal_backlog_bytes "):
-            return float(line.split()[1])
-    raise RuntimeError("/metrics has no heron_wal_backlog_bytes")
-
-
 def _wait_queryable(url: str, total_spans: int) -> None:
     """Wait for the WAL backlog to drain, then check the count through the API.
 
@@ -73,10 +66,11 @@ def _wait_queryable(url: str, total_spans: int) -> None:
     second, taking CPU and memory from the flusher being measured; the backlog gauge
     is cheap, and it reaches 0 only once the flusher has stored every record.
     """
-    while True:
-        if _wal_backlog_bytes(url) == 0 and _stored_spans(url) >= total_spans:
-            return
-        time.sleep(0.25)
+    with httpx.Client(timeout=60) as http:
+        while True:
+            if wal_backlog_bytes(http, url) == 0 and _stored_spans(url) >= total_spans:
+                return
+            time.sleep(0.25)
 
 
 def main() -> None:
@@ -113,19 +107,9 @@ def main() -> None:
                     if not queue:
                         return
                     i = queue.pop()
-                while True:
-                    resp = http.post(
-                        f"{server.url}/v1/traces",
-                        content=bodies[i],
-                        headers={"Content-Type": "application/x-protobuf"},
-                    )
-                    if resp.status_code == 200:
-                        break
-                    if resp.status_code != 429:
-                        raise RuntimeError(f"{resp.status_code}: {resp.text}")
-                    with lock:
-                        retries += 1
-                    time.sleep(float(resp.headers.get("Retry-After", "1")))
+                refused = send_traces(http, server.url, bodies[i])
+                with lock:
+                    retries += refused
 
     # VmHWM counts the library's file pages too; sample the anonymous part for its peak.
     peak_anon = [0.0, 0.0]

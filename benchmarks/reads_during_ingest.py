@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from heron.testing.server import HeronServer
+from heron.testing.server import HeronServer, send_traces, wal_backlog_bytes
 from heron.testing.traffic import encoded_requests
 
 TRACES_PER_REQUEST = 100
@@ -35,24 +35,7 @@ WARM_REQUESTS = 20
 def _send(url: str, bodies: Sequence[bytes]) -> None:
     with httpx.Client(timeout=60) as http:
         for body in bodies:
-            while True:
-                resp = http.post(
-                    f"{url}/v1/traces",
-                    content=body,
-                    headers={"Content-Type": "application/x-protobuf"},
-                )
-                if resp.status_code == 200:
-                    break
-                if resp.status_code != 429:
-                    raise RuntimeError(f"{resp.status_code}: {resp.text}")
-                time.sleep(float(resp.headers.get("Retry-After", "1")))
-
-
-def _wal_backlog_bytes(http: httpx.Client) -> float:
-    for line in http.get("/metrics").text.splitlines():
-        if line.startswith("heron_wal_backlog_bytes "):
-            return float(line.split()[1])
-    raise RuntimeError("/metrics has no heron_wal_backlog_bytes")
+            send_traces(http, url, body)
 
 
 def _sample(call: Callable[[], httpx.Response], until: Callable[[], bool]) -> list[float]:
@@ -93,7 +76,7 @@ def main() -> None:
         httpx.Client(base_url=server.url, timeout=60) as http,
     ):
         _send(server.url, bodies[:WARM_REQUESTS])
-        while _wal_backlog_bytes(http) > 0:
+        while wal_backlog_bytes(http, server.url) > 0:
             time.sleep(0.25)
         listing = http.get("/api/v1/traces", params={"since": "30d", "limit": 500}).json()
         trace_ids = [t["trace_id"] for t in listing["traces"]]
@@ -116,7 +99,7 @@ def main() -> None:
             for sender in senders:
                 sender.join()
             with httpx.Client(base_url=server.url, timeout=60) as watcher:
-                while _wal_backlog_bytes(watcher) > 0:
+                while wal_backlog_bytes(watcher, server.url) > 0:
                     time.sleep(0.5)
             stored.set()
 

@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 
-__all__ = ["HeronServer", "free_port", "get_trace", "wait_for"]
+__all__ = [
+    "HeronServer",
+    "free_port",
+    "get_trace",
+    "send_traces",
+    "wait_for",
+    "wal_backlog_bytes",
+]
 
 
 def free_port() -> int:
@@ -148,3 +155,31 @@ def get_trace(base_url: str, trace_id: str, timeout: float = 30.0) -> dict[str, 
 
     result: dict[str, Any] = wait_for(fetch, bool, timeout)
     return result
+
+
+def send_traces(http: httpx.Client, base_url: str, body: bytes) -> int:
+    """POST an OTLP/protobuf body until accepted, honouring 429's Retry-After.
+
+    Returns how many 429 answers came first; any other error status raises.
+    """
+    retries = 0
+    while True:
+        resp = http.post(
+            f"{base_url}/v1/traces",
+            content=body,
+            headers={"Content-Type": "application/x-protobuf"},
+        )
+        if resp.status_code == 200:
+            return retries
+        if resp.status_code != 429:
+            raise RuntimeError(f"POST /v1/traces answered {resp.status_code}: {resp.text}")
+        retries += 1
+        time.sleep(float(resp.headers.get("Retry-After", "1")))
+
+
+def wal_backlog_bytes(http: httpx.Client, base_url: str) -> float:
+    """The server's WAL bytes not yet stored (``heron_wal_backlog_bytes`` on /metrics)."""
+    for line in http.get(f"{base_url}/metrics").text.splitlines():
+        if line.startswith("heron_wal_backlog_bytes "):
+            return float(line.split()[1])
+    raise RuntimeError("/metrics has no heron_wal_backlog_bytes")
