@@ -66,17 +66,23 @@ def summaries_sql(
     """
     p = Params()
     project = p.text(project_id)
-    having = _having(p, flt)
+    conditions = _narrowing(p, flt)
+    # "No span failed" is the one filter that is not "some span matches".
+    having = ["max(status = 'error') = 0"] if flt.status == "ok" else []
     if candidates is None:
         widened = TimeRange(flt.time.start - TRACE_WINDOW, flt.time.end + TRACE_WINDOW)
-        conditions = _narrowing(p, flt)
         # A matching span may start after the range (a late child of a trace rooted in
         # it; on later pages the range ends at the cursor): look as far as the window.
+        # The matching span then lies inside the aggregated window, so the subquery
+        # alone decides "some span matches": no HAVING repeats it (for `q` that would
+        # scan every candidate trace's text a second time).
         searched = TimeRange(flt.time.start, widened.end) if conditions else flt.time
         narrowing = "".join(f" AND {c}" for c in conditions)
         matching = f"""SELECT trace_id FROM {spans}
           WHERE project_id = {project} AND {p.in_range("start_time", searched)}{narrowing}"""
     else:
+        # Given candidates were found elsewhere: check each condition on the trace.
+        having += [f"countIf({c}) > 0" for c in conditions]
         widened = TimeRange(
             min(candidates.values()) - TRACE_WINDOW,
             max(candidates.values()) + TRACE_WINDOW + _MICROSECOND,
@@ -175,8 +181,8 @@ def _narrowing(p: Params, flt: TraceFilter) -> list[str]:
     """Span-level conditions a matching trace must have at least one span for.
 
     Applied to the candidate subquery, they keep the aggregation to the traces that
-    can match (one session among 200k traces) instead of grouping all of them; the
-    HAVING clauses below stay the exact definition.
+    can match (one session among 200k traces) instead of grouping all of them; with
+    candidates given, ``summaries_sql`` checks them per trace in HAVING.
     """
     conditions = [
         f"{name} = {p.text(getattr(flt, name))}"
@@ -201,23 +207,6 @@ def _text_hit(p: Params, text: str) -> str:
         else f"positionCaseInsensitiveUTF8({column}, {q}) > 0"
         for column in _SEARCH_COLUMNS
     )
-
-
-def _having(p: Params, flt: TraceFilter) -> list[str]:
-    conditions: list[str] = []
-    for name in _EQUALITY_FILTERS:
-        value = getattr(flt, name)
-        if value is not None:
-            conditions.append(f"countIf({name} = {p.text(value)}) > 0")
-    if flt.tag is not None:
-        conditions.append(f"countIf(has(tags, {p.text(flt.tag)})) > 0")
-    if flt.q:
-        conditions.append(f"countIf({_text_hit(p, flt.q)}) > 0")
-    if flt.status == "error":
-        conditions.append("max(status = 'error') = 1")
-    elif flt.status == "ok":
-        conditions.append("max(status = 'error') = 0")
-    return conditions
 
 
 @dataclass(frozen=True, slots=True)
