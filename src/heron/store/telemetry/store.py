@@ -498,7 +498,7 @@ class ClickHouseTelemetryStore:
                     continue
             window *= _widening(len(rows), limit + 1)
         # Roots' text and scores only for the slice that holds the page.
-        items = self._complete_summaries(project_id, rows[: limit + 1])
+        items = self._complete_summaries(project_id, rows)
         return _paged(items, limit, lambda t: encode_cursor(t.start_time, t.trace_id))
 
     def recently_scored_traces(
